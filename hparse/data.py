@@ -15,19 +15,19 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageFile, UnidentifiedImageError
 from fastprogress.fastprogress import progress_bar
-from fastai.torch_core import TensorImage, TensorMask, default_device
+from fastai.torch_core import TensorImage, TensorMask, TensorBase, default_device
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.transforms import IntToFloatTensor, Normalize, ItemTransform
 from fastai.vision.core import imagenet_stats
 from fastai.vision.augment import RandTransform
-from .labels import IGNORE, Taxonomy, get_taxonomy, flip_labels, edge_labels, colorize
+from .labels import IGNORE, Taxonomy, get_taxonomy, flip_labels, flip_channels, edge_labels, colorize
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'SPLITS', 'ATR_VAL_MOD', 'LAYOUTS', 'HIPN_AUG', 'DataError', 'Problem', 'read_image', 'bad_values',
            'read_label', 'Layout', 'atr_split', 'read_ids', 'Items', 'find_items', 'check_item', 'DataReport',
            'check_data_report', 'check_dataset', 'AugParams', 'box_cs', 'affine_matrices', 'sample_aug', 'eval_matrix',
-           'cv2_to_theta', 'warp_images', 'warp_labels', 'warp_item', 'eval_crop', 'unwarp', 'ParsingDataset',
-           'BatchAffine', 'AddEdges', 'ParsingDataLoader', 'parsing_dls', 'split_labeled']
+           'cv2_to_theta', 'warp_images', 'warp_labels', 'warp_item', 'eval_crop', 'unwarp', 'TensorSoft', 'read_soft',
+           'ParsingDataset', 'BatchAffine', 'AddEdges', 'ParsingDataLoader', 'parsing_dls', 'split_labeled']
 
 # %% ../nbs/02_data.ipynb #581db2de
 class DataError(ValueError):
@@ -381,6 +381,17 @@ def unwarp(pred:torch.Tensor, # (B, K, h, w) logits or (B, h, w) labels, in the 
     return warp_labels(pred, inv.expand(len(pred), 2, 3), hw, fill=None)
 
 # %% ../nbs/02_data.ipynb #e1db5ba0
+class TensorSoft(TensorBase):
+    "Soft label maps (K, h, w): per-pixel class distributions, all-zero where there is no target."
+
+def read_soft(path:Path, # a `.npy` file of a (K, h, w) float16 soft label map
+             )->np.ndarray:
+    "Load a stored soft label map (see SCHP's offline label refinement in `31_schp`), naming the file on failure."
+    try: a = np.load(path)
+    except (OSError, ValueError) as e: raise DataError(path, f"unreadable soft label map ({e})") from None
+    if a.ndim != 3: raise DataError(path, f"soft label map must be (K, h, w), got shape {a.shape}")
+    return a
+
 class ParsingDataset(torch.utils.data.Dataset):
     "One split of a parsing dataset, read with checks and warped into `size` crops."
     def __init__(self, items:Items, # from `find_items`
@@ -389,6 +400,7 @@ class ParsingDataset(torch.utils.data.Dataset):
                  aug:AugParams|None=AugParams(), # augmentation distributions (None: no augmentation)
                  generator:torch.Generator|None=None): # random source (default: torch's global one)
         self.items, self.size, self.train, self.aug, self.generator, self.tax = items, tuple(size), train, aug, generator, items.tax
+        self.soft_dir = None  # set to a folder of `<id>.npy` soft labels (in this dataset's crop frame) to add them to items
     def __len__(self): return len(self.items)
     def read(self, i:int)->tuple:
         "The checked original (image, label) of item `i`."
@@ -405,7 +417,11 @@ class ParsingDataset(torch.utils.data.Dataset):
         else: M = eval_matrix(img.shape[:2], self.size)
         img, lbl = warp_item(img, lbl, M, self.size)
         if flip: lbl = flip_labels(lbl, self.tax)
-        return TensorImage(torch.from_numpy(img).permute(2, 0, 1)), TensorMask(torch.from_numpy(lbl))
+        out = TensorImage(torch.from_numpy(img).permute(2, 0, 1)), TensorMask(torch.from_numpy(lbl))
+        if self.soft_dir is None: return out
+        if self.train and self.aug is not None:
+            raise ValueError("soft labels are stored in the evaluation-crop frame: use batch_aug=True to augment them with the image")
+        return *out, TensorSoft(torch.from_numpy(read_soft(Path(self.soft_dir) / f"{self.items.ids[i]}.npy").astype(np.float32)))
 
 # %% ../nbs/02_data.ipynb #9a527889
 class BatchAffine(RandTransform):
@@ -423,6 +439,12 @@ class BatchAffine(RandTransform):
     def encodes(self, y:TensorMask):
         y = warp_labels(y, self.M, self.hw)
         return TensorMask(torch.where(self.flip[:, None, None], flip_labels(y, self.tax), y))
+    def encodes(self, s:TensorSoft):
+        "Soft labels (stored at any stride) follow the image: upsampled to the crop, warped, left/right channels swapped."
+        s = warp_images(F.interpolate(s.float(), size=self.hw, mode='bilinear', align_corners=False), self.M, self.hw)
+        s = torch.where(self.flip[:, None, None, None], s[:, flip_channels(self.tax)], s)
+        mass = s.sum(1, keepdim=True)
+        return TensorSoft(torch.where(mass > 0.5, s / mass.clamp(min=1e-6), torch.zeros_like(s)))  # borders: no target
 
 class AddEdges(ItemTransform):
     "Append the edge target of the batch's labels, computed on their device: (x, y) -> (x, y, edge)."
