@@ -73,3 +73,79 @@ def test_check_data_lists_every_problem_by_file(synth_root, tmp_path):
     out = r.stdout
     assert f'{ids[0]}.jpg' in out and f'{ids[1]}.png' in out and '37' in out and f'{ids[2]}.jpg' in out, out
     assert '3 problem' in out, out
+
+TRAIN = ['--labels', 'train_segmentations_mix', '--backbone', 'resnet18', '--size', 64, '--bs', 4, '--epochs', 3,
+         '--schp-start', 1, '--cycle-len', 1, '--lr', 0.01, '--seed', 1]
+
+@pytest.fixture(scope='module')
+def trained(synth_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp('run') / 'ref'
+    r = hparse('train', synth_root / 'lip', '--out', out, '--clean', 'train_segmentations', *TRAIN)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return out
+
+def test_train_writes_model_logs_result(trained):
+    res = json.loads((trained / 'result.json').read_text())
+    assert [c['cycle'] for c in res['schp']] == [0, 1, 2]
+    assert all('label_miou' in c for c in res['schp'])          # the SCHP label-quality record against the clean truth
+    assert 0 <= res['final']['mIoU'] <= 1 and res['hardware']
+    assert len(json.loads((trained / 'log.json').read_text())) == 3
+    assert (trained / 'log.csv').read_text().splitlines()[0].startswith('epoch,')
+
+def test_kill_and_resume_equals_uninterrupted(synth_root, trained, tmp_path):
+    "SIGKILL a training process after its first checkpoint; `--resume` must end with the uninterrupted run's weights."
+    import signal, time, torch
+    out = tmp_path / 'killed'
+    exe = shutil.which('hparse')
+    p = subprocess.Popen([exe, 'train', str(synth_root / 'lip'), '--out', str(out), '--clean', 'train_segmentations', *map(str, TRAIN)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while not (out / 'checkpoint.pth').exists() and p.poll() is None and time.time() - t0 < 300: time.sleep(0.2)
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert (out / 'checkpoint.pth').exists() and not (out / 'model.pth').exists()   # killed mid-run
+    r = hparse('train', synth_root / 'lip', '--out', out, '--clean', 'train_segmentations', '--resume', *TRAIN)
+    assert r.returncode == 0, r.stderr[-2000:]
+    a = torch.load(trained / 'model.pth', weights_only=True)['model']
+    b = torch.load(out / 'model.pth', weights_only=True)['model']
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads((out / 'log.json').read_text()) == json.loads((trained / 'log.json').read_text())
+
+def test_eval_and_parse_with_the_trained_model(synth_root, trained, tmp_path):
+    r = hparse('eval', synth_root / 'lip', '--weights', trained / 'model.pth', '--json', tmp_path / 's.json')
+    assert r.returncode == 0, r.stderr[-2000:]
+    s = json.loads((tmp_path / 's.json').read_text())['scores']
+    assert 0 <= s['miou'] <= 1 and 'miou=' in r.stdout
+    r = hparse('parse', synth_root / 'lip' / 'val_images', '--weights', trained / 'model.pth', '--out', tmp_path / 'p', '--overlay')
+    assert r.returncode == 0, r.stderr[-2000:]
+    from PIL import Image
+    pngs = sorted((tmp_path / 'p').glob('*.png'))
+    ids = (synth_root / 'lip' / 'val_id.txt').read_text().split()
+    assert len([q for q in pngs if not q.stem.endswith('_overlay')]) == len(ids)
+    im = Image.open(tmp_path / 'p' / f'{ids[0]}.png'); assert im.mode == 'P' and im.size == (64, 64)
+
+def test_wrong_class_count_is_one_line(synth_root, trained):
+    r = hparse('eval', synth_root / 'ppp', '--format', 'ppp', '--weights', trained / 'model.pth')
+    assert r.returncode == 2 and 'Traceback' not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert 'class' in r.stderr
+
+def test_missing_weights_is_one_line(synth_root):
+    r = hparse('parse', synth_root / 'lip' / 'val_images', '--weights', '/no/model.pth', '--out', '/tmp/x')
+    assert r.returncode == 2 and r.stderr.strip() == 'hparse parse: error: /no/model.pth: no such weights file'
+
+def test_hipn_train_then_pseudo_label(synth_root, tmp_path):
+    "HIPN through the command line: train, pseudo-label the unlabeled half, score the noise identification; a rerun reuses."
+    run = tmp_path / 'hipn'
+    r = hparse('train', synth_root / 'ppp', '--model', 'hipn', '--variant', 'hipn_small', '--stages', 1, '--channels', 8,
+               '--size', 64, '--bs', 4, '--epochs', 1, '--lr', 0.01, '--out', run)
+    assert r.returncode == 0, r.stderr[-2000:]
+    pl = tmp_path / 'pl'
+    args = ['pseudo-label', synth_root / 'ppp', '--weights', run / 'model.pth', '--out', pl, '--frac', 0.5, '--size', 64, '--bs', 4]
+    r = hparse(*args)
+    assert r.returncode == 0, r.stderr[-2000:]
+    s = json.loads((pl / 'summary.json').read_text())
+    n = len((synth_root / 'ppp' / 'train_id.txt').read_text().split())
+    assert s['n_images'] == n - round(n / 2) and s['n_predicted'] == s['n_images']
+    assert {'certainty', 'consistency', 'both', 'nlnl'} <= set(s['noise_identification'])
+    assert len(list((pl / 'labels').glob('*.png'))) == s['n_images']
+    r = hparse(*args)
+    assert r.returncode == 0 and json.loads((pl / 'summary.json').read_text())['n_predicted'] == 0   # reused, not redone
