@@ -28,7 +28,7 @@ from .metrics import parsing_metrics, ConfusionMatrix
 from .losses import HIPNLoss
 from .noise import METHODS, identify_noisy
 from .models.hipn import HIPN
-from .learner import atomic_save, CheckpointCallback
+from .learner import atomic_save, atomic_file, CheckpointCallback
 from .train import papers_sgd, poly_schedule, use_fast_path
 
 # %% auto #0
@@ -92,14 +92,8 @@ def pseudo_outputs(part:torch.Tensor, # (1, K, H, W) part logits of one image
 
 # %% ../nbs/32_hybrid.ipynb #ec57e90c
 def _atomic_bytes(path:Path, data:bytes):
-    "Write `data` to `path` atomically: a temporary sibling, then a rename."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    "Write `data` to `path` atomically (`hparse.learner.atomic_file`)."
+    with atomic_file(path) as f: f.write(data)
 
 def write_png(path:str|Path, # destination
               a:np.ndarray # (H, W) uint8
