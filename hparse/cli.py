@@ -11,8 +11,8 @@ from pathlib import Path
 import hparse
 
 # %% auto #0
-__all__ = ['COMMANDS', 'FORMATS', 'subcommand', 'UserError', 'synth_cmd', 'summary_text', 'check_data_cmd', 'train_cmd',
-           'eval_cmd', 'parse_cmd', 'pseudo_label_cmd', 'parser', 'main']
+__all__ = ['COMMANDS', 'FORMATS', 'subcommand', 'UserError', 'reproduce_cmd', 'synth_cmd', 'summary_text', 'check_data_cmd',
+           'train_cmd', 'eval_cmd', 'parse_cmd', 'pseudo_label_cmd', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ab2203d4
 COMMANDS = {}  # name -> (add_arguments, run, one-line help)
@@ -31,6 +31,55 @@ def _args(add):
 
 class UserError(Exception):
     "A mistake in how hparse was called: reported as one line, without a traceback."
+
+# %% ../nbs/90_cli.ipynb #be73fe10
+def _scale_overrides(pairs:list|None)->dict:
+    "Parse `--set KEY=VALUE` pairs into `Scale` field overrides (numbers and tuples as Python literals)."
+    import ast, dataclasses
+    from hparse.repro.core import Scale
+    fields, out = {f.name for f in dataclasses.fields(Scale)} - {'name'}, {}
+    for kv in pairs or []:
+        k, sep, v = kv.partition('=')
+        if not sep or k not in fields: raise UserError(f"--set {kv!r}: expected KEY=VALUE with KEY one of {sorted(fields)}")
+        try: out[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError): out[k] = v
+    return out
+
+def _add_reproduce(p):
+    p.add_argument('--scale', default='quick', help='quick: a 2-core CPU, under 20 min; full: a GPU (default: quick)')
+    p.add_argument('--root', default=None, help='LIP-layout dataset root (default: the synthetic benchmark of the scale)')
+    p.add_argument('--ppp-root', default=None, help='PASCAL-Person-Part-layout dataset root (default: the synthetic benchmark)')
+    p.add_argument('--out', default='results', help='results folder: OUT/SCALE/*.json, tables/, figures/ (default: results)')
+    p.add_argument('--work', default='runs/reproduce', help='training runs, checkpoints, pseudo labels (default: runs/reproduce)')
+    p.add_argument('--only', nargs='+', default=None, metavar='EXPERIMENT', help='run these experiments only (see --list)')
+    p.add_argument('--set', nargs='+', default=None, metavar='KEY=VALUE', help='change fields of the scale, e.g. n=32 epochs=6')
+    p.add_argument('--force', action='store_true', help='run experiments again even when their result files exist')
+    p.add_argument('--list', action='store_true', help='list the experiments and exit')
+    p.add_argument('--device', default=None, help='cpu, cuda (default: the GPU when there is one)')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+
+@subcommand('reproduce', "reproduce both papers' tables and figures: result JSON, tables (Markdown, CSV), figures (PNG)")
+@_args(_add_reproduce)
+def reproduce_cmd(args):
+    from hparse.repro import EXPERIMENTS, reproduce, get_scale
+    if args.list:
+        for n, (_, h, _) in EXPERIMENTS.items(): print(f"{n}: {h}")
+        return 0
+    for flag, r in (('--root', args.root), ('--ppp-root', args.ppp_root)):
+        if r is not None and not Path(r).is_dir(): raise UserError(f"{flag} {r}: no such folder")
+    bad = [n for n in args.only or [] if n not in EXPERIMENTS]
+    if bad: raise UserError(f"unknown experiment(s) {bad}: see `hparse reproduce --list`")
+    try: scale = get_scale(args.scale, **_scale_overrides(args.set))
+    except (TypeError, ValueError) as e: raise UserError(f"--scale/--set: {e}") from None
+    t0 = time.time()
+    res = reproduce(scale, args.root, args.ppp_root, args.out, args.work, args.only, args.force, args.device, not args.quiet)
+    folder = Path(args.out) / scale.name
+    for n, r in res.items():
+        print(f"  {n}: " + (f"skipped ({r['skipped']})" if 'skipped' in r else f"{r['provenance']['wall_s']:.0f} s"))
+    n_tab, n_fig = (len(list((folder / d).glob(g))) for d, g in (('tables', '*.md'), ('figures', '*.png')))
+    print(f"reproduced {len(res)} experiment(s) at scale {scale.name} in {time.time() - t0:.0f} s: "
+          f"{folder}/*.json, {n_tab} table(s) in {folder / 'tables'}, {n_fig} figure(s) in {folder / 'figures'}")
+    return 0
 
 # %% ../nbs/90_cli.ipynb #a792ca9f
 def _add_synth(p):

@@ -394,6 +394,7 @@ def read_soft(path:Path, # a `.npy` file of a (K, h, w) float16 soft label map
 
 class ParsingDataset(torch.utils.data.Dataset):
     "One split of a parsing dataset, read with checks and warped into `size` crops."
+    n_inp = 1  # fastai (and its DistributedDL): one input; the label, edges and soft labels are targets
     def __init__(self, items:Items, # from `find_items`
                  size:tuple=(473, 473), # crop (H, W)
                  train:bool=False, # draw SCHP's random augmentation (else: evaluation crop)

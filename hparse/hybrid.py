@@ -230,6 +230,7 @@ def draw_matrix(hw:tuple, # (H, W) of the source image
 
 class HybridDataset(torch.utils.data.Dataset):
     "Items from several sources (labeled, pseudo-labeled), each with an optional noisy-mask folder, warped with their masks."
+    n_inp = 1  # fastai (and its DistributedDL): one input; label and noisy mask are targets
     def __init__(self, sources:list, # [(Items, noisy-mask folder or None = all clean), ...]
                  size:tuple=(473, 473), # crop (H, W)
                  aug:AugParams|None=HIPN_AUG, # training augmentation (None: evaluation crop)

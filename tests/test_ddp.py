@@ -18,3 +18,30 @@ def test_schp_under_ddp_two_processes(tmp_path):
         if 'running' in k or 'num_batches' in k: continue
         assert torch.allclose(v, torch.stack([e[k] for e in r0['ends']]).mean(0), atol=1e-6), k
     assert r0['records'] == r1['records'] and len(r0['records']) == 4
+
+def test_hybrid_retraining_under_ddp_two_processes(tmp_path):
+    "HIPN's hybrid retraining (positive learning on clean pixels, negative learning on noisy ones) under DDP: one model on both ranks."
+    from hparse.synth import make_benchmark
+    from hparse.data import find_items, split_labeled
+    from hparse.hybrid import pseudo_label
+    from hparse.models.hipn import HIPN
+    make_benchmark(tmp_path / 'synth', n=8, size=64, n_val=2, n_ppp=8, n_ppp_val=2, workers=1, samples=False, progress=False)
+    root = tmp_path / 'synth' / 'ppp'
+    tr = find_items(root, 'ppp', 'train')
+    torch.manual_seed(0)
+    model = HIPN(tr.tax.n, tr.tax, backbone='hrnet_small', stages=1, C=8)
+    pl = pseudo_label(model.eval(), tr.subset(split_labeled(tr.ids, 1/2, 0)[1]), tmp_path / 'pl', 64, 4, device='cpu', progress=False)
+    out = tmp_path / 'run'; out.mkdir()
+    torch.save(model.state_dict(), out / 'init.pth')
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg'}
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29518',
+                        str(HERE / 'ddp_hybrid_script.py'), str(root), str(pl.root), str(out)], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    r0, r1 = (torch.load(out / f'rank{i}.pt', weights_only=False) for i in (0, 1))
+    assert r0['world'] == r1['world'] == 2
+    assert r0['n_items'] == 8                                       # 4 labeled + 4 pseudo-labeled images
+    assert r0['n_batches'] == r1['n_batches'] == 2 * 2              # 2 epochs x (8 items / 2 ranks / bs 2): each rank its shard
+    assert r0['n_noisy'] + r1['n_noisy'] > 0                        # noisy masks reached the loss
+    init = torch.load(out / 'init.pth', weights_only=True)
+    for k in r0['final']: assert torch.equal(r0['final'][k], r1['final'][k]), k   # one model on both ranks
+    assert any(not torch.equal(r0['final'][k], init[k]) for k in init)            # and it trained
