@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """hparse's two entry points for a fresh machine with only Python 3.10+.
 
-    python3 tasks.py main   # set up, then run the main job on the embedded synthetic benchmark
+    python3 tasks.py main   # set up, then reproduce both papers' tables and figures at the quick scale (synthetic benchmark)
     python3 tasks.py test   # set up, then run the tests (nbdev-test, then pytest tests/)
 
 "Set up" means: use the active virtual environment, or create ./.venv when none is active, and install hparse
@@ -10,7 +10,7 @@ import hashlib, os, subprocess, sys, venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-MAIN_OUT = 'out/synth'  # where the main job writes the benchmark, its summary and its sample figure
+MAIN_OUT, MAIN_WORK = 'out/results', 'out/runs'  # where the main job writes its results (tables, figures, JSON) and its training runs
 
 def in_venv() -> bool: return sys.prefix != sys.base_prefix or 'VIRTUAL_ENV' in os.environ
 
@@ -38,8 +38,8 @@ def setup(py: Path) -> Path:
     return py.parent
 
 def main_job(bin_: Path) -> int:
-    "The main job: generate the embedded synthetic benchmark, write its summary (JSON) and a sample figure (PNG)."
-    return run(bin_ / 'hparse', 'synth', MAIN_OUT)
+    "The main job: the reproduction suite at the quick scale (under 20 min on a 2-core CPU) on the synthetic benchmark."
+    return run(bin_ / 'hparse', 'reproduce', '--scale', 'quick', '--out', MAIN_OUT, '--work', MAIN_WORK)
 
 def test_job(bin_: Path) -> int:
     "nbdev-test over every notebook (slow/cuda cells skipped), then pytest tests/."

@@ -92,3 +92,15 @@ def test_notebook_page_renders_its_figures(site):
 def test_notebook_page_renders_its_table(site):
     t = dom(site / '22_models.ace2p.html')
     assert t.tables >= 1 and 'hparse.models.ace2p' not in t.ids
+
+@needs_chromium
+@pytest.mark.parametrize('name', ['51_repro.schp', '52_repro.hipn'])
+def test_reproduction_page_renders_tables_and_figures(site, name):
+    "A reproduction page shows the papers' tables beside ours (HTML tables) and its figures (PNG files of the site)."
+    page = site / f'{name}.html'
+    t = dom(page)
+    assert t.tables >= 3, (name, t.tables)
+    imgs = local_imgs(page, t)
+    assert len(imgs) >= 2, t.imgs
+    for f in imgs: assert f.is_file() and f.stat().st_size > 1000 and f.read_bytes()[:4] == b'\x89PNG', f
+    assert 'paper' in page.read_text() and 'synthetic' in page.read_text()
