@@ -32,7 +32,7 @@ def _args(add):
 class UserError(Exception):
     "A mistake in how hparse was called: reported as one line, without a traceback."
 
-# %% ../nbs/90_cli.ipynb #be73fe10
+# %% ../nbs/90_cli.ipynb #3afa36d2
 def _scale_overrides(pairs:list|None)->dict:
     "Parse `--set KEY=VALUE` pairs into `Scale` field overrides (numbers and tuples as Python literals)."
     import ast, dataclasses

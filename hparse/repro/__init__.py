@@ -7,12 +7,12 @@ Docs: https://hparse.github.io/hparse/repro.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/49_repro.ipynb #47378fe0
+# %% ../../nbs/49_repro.ipynb #b2444642
 from importlib import import_module
 from importlib.util import find_spec
 from .core import *
 
-_modules = ['core', 'schp', 'hipn', 'noise', 'explorer']
-for _m in _modules[1:]:
+from . import core
+__all__ = list(core.__all__)  # the paper modules' names stay in their modules (hparse.repro.schp.reading, ...)
+for _m in ['schp', 'hipn', 'noise', 'explorer']:  # importing them registers their experiments and renderers
     if find_spec(f'hparse.repro.{_m}') is not None: import_module(f'hparse.repro.{_m}')
-__all__ = [n for m in _modules if find_spec(f'hparse.repro.{m}') for n in import_module(f'hparse.repro.{m}').__all__]
