@@ -45,11 +45,13 @@ def atomic_text(path:str|Path, text:str):
     with atomic_file(path, 'w') as f: f.write(text)
 
 # %% ../nbs/30_learner.ipynb #04f75405
+def _base_dl(dl): "The DataLoader inside fastai's `DistributedDL` (DDP), or `dl`."; return dl.dl if isinstance(dl, DistributedDL) else dl
+
 def rng_state(learn:Learner|None=None)->dict:
     "Every random generator a training run draws from (and the learner's DataLoader generators)."
     st = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
               cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
-    if learn is not None: st['dls'] = [dl.rng.getstate() for dl in learn.dls.loaders]
+    if learn is not None: st['dls'] = [_base_dl(dl).rng.getstate() for dl in learn.dls.loaders]
     return st
 
 def set_rng_state(st:dict, learn:Learner|None=None):
@@ -59,7 +61,7 @@ def set_rng_state(st:dict, learn:Learner|None=None):
     random.setstate(st['python']); np.random.set_state(npst); torch.set_rng_state(st['torch'])
     if st.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
     if learn is not None and 'dls' in st:
-        for dl, s in zip(learn.dls.loaders, st['dls']): dl.rng.setstate(s)
+        for dl, s in zip(learn.dls.loaders, st['dls']): _base_dl(dl).rng.setstate(s)
 
 # %% ../nbs/30_learner.ipynb #92472af3
 @patch

@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/train.html.md"""
 
 # %% ../nbs/33_train.ipynb #1add73bf
 from __future__ import annotations
-import json, time
+import json, os, time
 from functools import partial
 from pathlib import Path
 import torch
@@ -24,7 +24,8 @@ from .metrics import parsing_metrics
 from .losses import ACE2PLoss, HIPNLoss
 from .models import ACE2P, create_hipn
 from .schp import SCHPCallback, schp_schedule
-from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text
+from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text, ddp_ctx
+from fastai.distributed import rank_distrib, num_distrib
 
 # %% auto #0
 __all__ = ['SYNTH_ROOT', 'papers_sgd', 'use_fast_path', 'ace2p_learner', 'hipn_learner', 'poly_schedule', 'schp_plan',
@@ -157,8 +158,9 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
           clean:str|None=None, # label folder with the clean truth of `labels` (SCHP label-quality record)
           hipn_kwargs:dict|None=None, # HIPN: overrides of the variant's arguments (stages, bottom_up, C, merge)
          )->dict:
-    "Train A-CE2P (with SCHP) or HIPN on a dataset; write checkpoint, logs, final model and result JSON to `out`."
+    "Train A-CE2P (with SCHP) or HIPN on a dataset; write checkpoint, logs, final model and result JSON to `out`; DDP under `torchrun`."
     from hparse.inference import save_parser
+    if device is None and torch.cuda.is_available() and 'LOCAL_RANK' in os.environ: device = f"cuda:{os.environ['LOCAL_RANK']}"  # a GPU per rank
     fmt = fmt or ('lip' if model == 'ace2p' else 'ppp')
     root, out = default_root(fmt, root), Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -170,22 +172,23 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
         learn = ace2p_learner(root, fmt, backbone, context, batch_aug=True if refine == 'offline' else None, **common)
         arch = dict(name='ace2p', backbone=backbone, context=context)
         clean_items = find_items(root, fmt, 'train', clean) if (clean or labels) else None
-        learn.fit_schp(epochs, lr, start, cycle_len, self_correct=schp, cbs=cbs, refine=refine, aggregate=aggregate,
-                       clean=clean_items, n_classes=learn.model.num_classes)
+        with ddp_ctx(learn):  # DDP when launched with several processes (torchrun, accelerate launch); else nothing
+            learn.fit_schp(epochs, lr, start, cycle_len, self_correct=schp, cbs=cbs, refine=refine, aggregate=aggregate,
+                           clean=clean_items, n_classes=learn.model.num_classes)
     elif model == 'hipn':
         learn = hipn_learner(root, fmt, variant, model_kwargs=hipn_kwargs, **common)
         arch = dict(name='hipn', variant=variant, **(hipn_kwargs or {}))
-        learn.fit_poly(epochs, lr, cbs=cbs)
+        with ddp_ctx(learn): learn.fit_poly(epochs, lr, cbs=cbs)
     else: raise ValueError(f"model must be 'ace2p' or 'hipn', got {model!r}")
     tax = find_items(root, fmt, 'val').tax
     arch.update(num_classes=tax.n, taxonomy=tax.name)
-    save_parser(learn.model, out / 'model.pth', arch=_arch(arch), size=size)
+    if rank_distrib() == 0: save_parser(learn.model, out / 'model.pth', arch=_arch(arch), size=size)
     vals = learn.validate()  # the final model: after SCHP, the aggregated one
     final = dict(zip(['valid_loss'] + [m.name for m in learn.metrics], map(float, vals)))
     res = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed,
                arch=arch, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1),
-               hardware=hardware(), n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset))
-    atomic_text(out / 'result.json', json.dumps(res, indent=1, default=str))
+               hardware=hardware(), n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset), world_size=num_distrib() or 1)
+    if rank_distrib() == 0: atomic_text(out / 'result.json', json.dumps(res, indent=1, default=str))
     return res
 
 def _arch(a:dict)->dict:

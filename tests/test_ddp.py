@@ -1,5 +1,5 @@
 "DDP with two CPU processes (gloo): the SCHP callback gives the same aggregated model on every rank."
-import os, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 import torch
 
@@ -45,3 +45,22 @@ def test_hybrid_retraining_under_ddp_two_processes(tmp_path):
     init = torch.load(out / 'init.pth', weights_only=True)
     for k in r0['final']: assert torch.equal(r0['final'][k], r1['final'][k]), k   # one model on both ranks
     assert any(not torch.equal(r0['final'][k], init[k]) for k in init)            # and it trained
+
+def test_hparse_train_under_torchrun(tmp_path):
+    "`torchrun --nproc_per_node 2 hparse train ...`: A-CE2P (edge targets in the batches) with SCHP under DDP, one model written."
+    from hparse.synth import make_benchmark
+    from hparse.inference import load_parser
+    make_benchmark(tmp_path / 'synth', n=8, size=64, n_val=2, n_ppp=2, n_ppp_val=1, workers=1, samples=False, progress=False)
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg'}
+    out = tmp_path / 'run'
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29519', '--no-python',
+                        str(Path(sys.executable).parent / 'hparse'), 'train', str(tmp_path / 'synth' / 'lip'), '--backbone', 'resnet18',
+                        '--size', '64', '--bs', '2', '--epochs', '3', '--schp-start', '1', '--cycle-len', '1',
+                        '--labels', 'train_segmentations_mix', '--clean', 'train_segmentations', '--out', str(out), '--device', 'cpu'],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    res = json.loads((out / 'result.json').read_text())
+    assert res['world_size'] == 2 and res['n_train'] == 8
+    assert [c['cycle'] for c in res['schp']] == [0, 1, 2] and all('label_miou' in c for c in res['schp'])
+    assert len((out / 'log.csv').read_text().strip().splitlines()) == 1 + 3
+    assert load_parser(out / 'model.pth').tax.n == 20
