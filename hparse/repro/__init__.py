@@ -7,7 +7,7 @@ Docs: https://hparse.github.io/hparse/repro.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/49_repro.ipynb #b2444642
+# %% ../../nbs/49_repro.ipynb #faa61d56
 from importlib import import_module
 from importlib.util import find_spec
 from .core import *
