@@ -37,7 +37,7 @@ def _scale_overrides(pairs:list|None)->dict:
     "Parse `--set KEY=VALUE` pairs into `Scale` field overrides (numbers and tuples as Python literals)."
     import ast, dataclasses
     from hparse.repro.core import Scale
-    fields, out = {f.name for f in dataclasses.fields(Scale)} - {'name'}, {}
+    fields, out = {f.name for f in dataclasses.fields(Scale)}, {}
     for kv in pairs or []:
         k, sep, v = kv.partition('=')
         if not sep or k not in fields: raise UserError(f"--set {kv!r}: expected KEY=VALUE with KEY one of {sorted(fields)}")
@@ -69,7 +69,9 @@ def reproduce_cmd(args):
         if r is not None and not Path(r).is_dir(): raise UserError(f"{flag} {r}: no such folder")
     bad = [n for n in args.only or [] if n not in EXPERIMENTS]
     if bad: raise UserError(f"unknown experiment(s) {bad}: see `hparse reproduce --list`")
-    try: scale = get_scale(args.scale, **_scale_overrides(args.set))
+    over = _scale_overrides(args.set)
+    if over and 'name' not in over: over['name'] = f'{args.scale}-custom'  # never mixed with the results of the named scale
+    try: scale = get_scale(args.scale, **over)
     except (TypeError, ValueError) as e: raise UserError(f"--scale/--set: {e}") from None
     t0 = time.time()
     res = reproduce(scale, args.root, args.ppp_root, args.out, args.work, args.only, args.force, args.device, not args.quiet)
