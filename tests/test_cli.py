@@ -175,3 +175,23 @@ def test_reproduce_user_errors_are_one_line(tmp_path):
                       (['--root', tmp_path / 'missing'], 'no such folder'), (['--scale', 'huge'], 'unknown scale')):
         r = hparse('reproduce', '--out', tmp_path / 'r', '--work', tmp_path / 'w', *args)
         assert r.returncode == 2 and 'Traceback' not in r.stderr and msg in r.stderr, (args, r.stderr)
+
+def test_reproduce_on_a_real_lip_layout(tmp_path, shared):
+    "`--root` points the LIP experiments at a real dataset: copies of the real LIP sample pair, in LIP's official archive layout."
+    src = shared / 'samples' / 'LIP'
+    if not src.is_dir(): pytest.skip('../shared/samples/LIP is not there')
+    root = tmp_path / 'LIP'; shutil.copytree(src, root)
+    img, lbl = root / 'TrainVal_images' / 'train_images', root / 'TrainVal_parsing_annotations' / 'train_segmentations'
+    (i0,) = (root / 'TrainVal_images' / 'train_id.txt').read_text().split()
+    for k in range(4):  # four training items (a batch of one cannot train batch norm)
+        shutil.copy(img / f'{i0}.jpg', img / f'{i0}_{k}.jpg'); shutil.copy(lbl / f'{i0}.png', lbl / f'{i0}_{k}.png')
+    (root / 'TrainVal_images' / 'train_id.txt').write_text(''.join(f'{i0}_{k}\n' for k in range(4)))
+    r = hparse('reproduce', '--root', root, '--out', tmp_path / 'results', '--work', tmp_path / 'runs', '--quiet',
+               '--only', 'schp_self_correction', 'schp_noise', '--set', *TINY)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = tmp_path / 'results' / 'tiny'
+    res = json.loads((out / 'schp_self_correction.json').read_text())
+    assert res['provenance']['data']['lip'] == dict(kind='real', root=str(root))
+    assert 'skipped' in json.loads((out / 'schp_noise.json').read_text())   # no clean truth of noisy labels in real data
+    t1 = (out / 'tables' / 'schp_table1.md').read_text()
+    assert f'LIP at {root}' in t1 and 'synthetic' not in t1

@@ -259,7 +259,7 @@ def reading(o:pd.DataFrame, what:str='')->str:
     known = o[o.holds.notna()]
     if not len(known): return f"{what}: not run yet." if what else "not run yet."
     ok, bad = known[known.holds.astype(bool)], known[~known.holds.astype(bool)]
-    s = f"{what + ': ' if what else ''}{len(ok)} of {len(known)} of the paper's orderings hold on the synthetic benchmark"
+    s = f"{what + ': ' if what else ''}{len(ok)} of {len(known)} of the paper's orderings hold in this run"
     if len(bad): s += '; they fail for ' + ', '.join(f"{c} (margin {m:+.2f})" for c, m in zip(bad.claim, bad.margin))
     return s + '.'
 

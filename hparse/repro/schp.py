@@ -309,7 +309,7 @@ def reading(claims:pd.DataFrame)->str:
     "One generated sentence on how many of the paper's orderings hold in ours, naming those that do not."
     ok = claims.holds.fillna(False).astype(bool)
     bad = ', '.join(claims.claim[~ok])
-    return f"{int(ok.sum())} of {len(claims)} of the paper's orderings hold on the synthetic benchmark" + (f"; not: {bad}." if bad else '.')
+    return f"{int(ok.sum())} of {len(claims)} of the paper's orderings hold in this run" + (f"; not: {bad}." if bad else '.')
 
 # %% ../../nbs/51_repro.schp.ipynb #762bcd89
 def plot_figure5(res:dict):
@@ -351,7 +351,7 @@ def plot_figure7(folder)->'plt.Figure|None':
         for j, (ax, im) in enumerate(zip(axs[i], pics)):
             ax.imshow(im); ax.set_xticks([]); ax.set_yticks([])
             if i == 0: ax.set_title(cols[j], fontsize=8)
-    fig.suptitle('SCHP Figures 1b / 7 on the synthetic benchmark: training labels corrected cycle by cycle', fontsize=10)
+    fig.suptitle('SCHP Figures 1b / 7: training labels corrected cycle by cycle', fontsize=10)
     return fig
 
 # %% ../../nbs/51_repro.schp.ipynb #bc2e7020
