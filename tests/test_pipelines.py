@@ -11,7 +11,7 @@ def ppp(tmp_path_factory):
     return root / 'ppp'
 
 def test_hybrid_pipeline_improves_on_its_first_epoch(ppp, tmp_path):
-    r = run_hybrid(ppp, fmt='ppp', frac=0.5, arm='hl', method='both', epochs=(3, 2), size=64, backbone='hrnet_small', C=8,
+    r = run_hybrid(ppp, fmt='ppp', frac=0.5, arm='hl', method='both', epochs=(6, 4), size=64, backbone='hrnet_small', C=8,
                    stages=1, bs=4, lr=0.05, out=tmp_path / 'run', seed=0, progress=False)
     first = r['primary']['history'][0]['mIoU']
     assert r['retrain']['mIoU'] > first, (first, r['retrain']['mIoU'])
