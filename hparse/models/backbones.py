@@ -7,13 +7,16 @@ Docs: https://hparse.github.io/hparse/models.backbones.html.md"""
 # %% ../../nbs/20_models.backbones.ipynb #7edd6abe
 from __future__ import annotations
 from functools import partial
+import hashlib, json
+from importlib.resources import files
 from pathlib import Path
 import torch
 from torch import nn
 import timm
 
 # %% auto #0
-__all__ = ['BACKBONES', 'ConvBNAct', 'dilate_layer4', 'pad_to_multiple', 'load_weights_file', 'create_backbone']
+__all__ = ['BACKBONES', 'SHIPPED_DIR', 'ConvBNAct', 'dilate_layer4', 'pad_to_multiple', 'load_weights_file', 'file_sha256',
+           'shipped_weights', 'shipped_path', 'resolve_pretrained', 'create_backbone']
 
 # %% ../../nbs/20_models.backbones.ipynb #89f0d147
 class ConvBNAct(nn.Sequential):
@@ -98,14 +101,51 @@ def load_weights_file(m:nn.Module, # the backbone
     m.load_state_dict({k: sd[k] for k in own if k in sd}, strict=False)
     return m
 
+# %% ../../nbs/20_models.backbones.ipynb #a6629295
+SHIPPED_DIR = Path(str(files('hparse'))) / 'weights'  # the stand-in weights hparse ships: <name>.pth + <name>.json
+
+def file_sha256(path:str|Path)->str:
+    "SHA-256 of a file, hex."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def shipped_weights(folder:str|Path|None=None)->dict:
+    "Name -> provenance record of every shipped weights file."
+    folder = Path(folder or SHIPPED_DIR)
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob('*.json'))}
+
+def shipped_path(name:str, # a shipped name, e.g. 'synth-resnet18'
+                 folder:str|Path|None=None, # default: the package's weights folder
+                )->Path:
+    "The checked file of shipped weights `name`: it exists and its SHA-256 matches its provenance record."
+    folder, known = Path(folder or SHIPPED_DIR), shipped_weights(folder)
+    if name not in known: raise KeyError(f"no shipped weights {name!r}; shipped: {', '.join(known) or 'none'}")
+    p = folder / f'{name}.pth'
+    if not p.exists(): raise FileNotFoundError(f"{p}: shipped weights file missing (reinstall hparse)")
+    if file_sha256(p) != known[name]['sha256']: raise ValueError(f"{p}: SHA-256 differs from {name}.json; the file is damaged")
+    return p
+
+def resolve_pretrained(backbone:str, # the backbone being built
+                       pretrained:bool|str|Path, # False, True / 'imagenet', 'synth', a shipped name, or a file
+                      )->bool|Path:
+    "What `create_backbone` loads: False (random init), True (timm's ImageNet download) or a local file."
+    if isinstance(pretrained, bool) or pretrained is None: return bool(pretrained)
+    if str(pretrained) == 'imagenet': return True
+    name = f'synth-{backbone}' if str(pretrained) == 'synth' else str(pretrained)
+    if isinstance(pretrained, str) and (name in shipped_weights() or str(pretrained) == 'synth'): return shipped_path(name)
+    return Path(pretrained)
+
 # %% ../../nbs/20_models.backbones.ipynb #9aae2044
 def create_backbone(name:str='resnet101', # a key of `BACKBONES`
-                    pretrained:bool|str|Path=False, # True: timm's download; a path: a local weights file
+                    pretrained:bool|str|Path=False, # True / 'imagenet': timm's download; 'synth' or a shipped name; a local file
                     **kwargs # override the variant's timm arguments
                    )->nn.Module:
     "A timm `features_only` encoder returning a list of feature maps, with `feature_info`."
     if name not in BACKBONES: raise KeyError(f"unknown backbone {name!r}; choose from {list(BACKBONES)}")
     timm_name, cfg = BACKBONES[name]
+    pretrained = resolve_pretrained(name, pretrained)
     m = timm.create_model(timm_name, pretrained=pretrained is True, **{**cfg, **kwargs})
     if timm_name.startswith('resnet') and m.feature_info.reduction()[-1] == 16: dilate_layer4(m)
     if timm_name.startswith('hrnet'): pad_to_multiple(m, 32)
