@@ -13,10 +13,10 @@ from .labels import IGNORE, Hierarchy, edge_labels, get_taxonomy, to_level, Taxo
 from .metrics import final_logits, upsample_to
 
 # %% auto #0
-__all__ = ['masked_mean', 'pixel_ce', 'parsing_ce', 'lovasz_grad', 'lovasz_softmax', 'lovasz_loss', 'edge_weights', 'edge_ce',
-           'soft_edges', 'consistency_loss', 'consistency_argmax', 'one_hot_labels', 'soft_target', 'soft_kl',
-           'check_inputs', 'SegLossBase', 'ACE2PLoss', 'attention_target', 'attention_loss', 'complementary_labels',
-           'nl_loss', 'hybrid_loss', 'HIPNLoss']
+__all__ = ['masked_mean', 'pixel_ce', 'parsing_ce', 'lovasz_grad', 'lovasz_softmax', 'resize_labels', 'lovasz_loss',
+           'edge_weights', 'edge_ce', 'soft_edges', 'consistency_loss', 'consistency_argmax', 'one_hot_labels',
+           'soft_target', 'soft_kl', 'check_inputs', 'SegLossBase', 'ACE2PLoss', 'attention_target', 'attention_loss',
+           'complementary_labels', 'nl_loss', 'hybrid_loss', 'HIPNLoss']
 
 # %% ../nbs/11_losses.ipynb #e3828fab
 def masked_mean(x:torch.Tensor, # per-pixel values
@@ -55,13 +55,24 @@ def lovasz_softmax(probs:torch.Tensor, # (B, C, H, W) softmax probabilities at t
     keep = target.reshape(-1) != ignore
     p = probs.movedim(1, -1).reshape(-1, C)[keep].T                 # (C, P)
     fg = F.one_hot(target.reshape(-1)[keep].long(), C).T.to(p.dtype)  # (C, P)
-    err, order = (fg - p).abs().sort(-1, descending=True)
-    loss = (err * lovasz_grad(fg.gather(-1, order))).sum(-1)         # Lovász extension per class
+    err = (fg - p).abs()                                            # m_i
+    with torch.no_grad():                                           # the extension is linear in m once sorted:
+        order = err.sort(-1, descending=True)[1]                    # its gradient is g, put back in pixel order
+        w = torch.empty_like(err).scatter_(-1, order, lovasz_grad(fg.gather(-1, order)))
+    loss = (err * w).sum(-1)                                        # Eq. 2: sum_i m_{pi_i} g_i, per class
     sel = fg.sum(-1) > 0 if classes == 'present' else torch.ones(C, dtype=torch.bool, device=p.device)
     return loss[sel].mean() if sel.any() else probs.sum() * 0
 
-def lovasz_loss(logits, target, ignore:int=IGNORE)->torch.Tensor:
-    "Lovász-softmax of `logits` upsampled to the label size."
+def resize_labels(target:torch.Tensor, size:tuple)->torch.Tensor:
+    "Labels (B, H, W) resized to `size` by nearest neighbour (ignore kept)."
+    return F.interpolate(target[:, None].float(), size=tuple(size), mode='nearest')[:, 0].to(target.dtype)
+
+def lovasz_loss(logits, target, ignore:int=IGNORE,
+                at:str='label', # 'label': logits upsampled to the labels (SCHP); 'logits': labels resized to the logits
+               )->torch.Tensor:
+    "Lovász-softmax of `logits` and `target` at the label size (the paper's) or at the logits' size (16x fewer pixels at stride 4)."
+    if at == 'logits': return lovasz_softmax(logits.softmax(1), resize_labels(target, logits.shape[-2:]), ignore=ignore)
+    if at != 'label': raise ValueError(f"at must be 'label' or 'logits', got {at!r}")
     return lovasz_softmax(upsample_to(logits, target.shape[-2:]).softmax(1), target, ignore=ignore)
 
 # %% ../nbs/11_losses.ipynb #d9e40055
@@ -166,13 +177,15 @@ class ACE2PLoss(SegLossBase):
                  iou:bool=True, # I: Lovász-softmax term
                  consistency:bool=True, # C: parsing/edge consistency
                  weights=(0.5, 0.5), # weights of the fusion and parsing outputs in L_parsing
+                 lovasz_at:str='label', # where L_miou is computed: 'label' (SCHP) or 'logits' (CPU shortcut, see `lovasz_loss`)
                  ignore:int=IGNORE):
         super().__init__()
         self.lambdas, self.edge, self.iou, self.consistency, self.weights, self.ignore = lambdas, edge, iou, consistency, weights, ignore
+        self.lovasz_at = lovasz_at
     def parsing_term(self, logits, target, soft=None):
         "Eq. 2: L_cls (or KL to the soft target) + L_miou."
         l = parsing_ce(logits, target, self.ignore) if soft is None else soft_kl(logits, soft)
-        return l + lovasz_loss(logits, target, self.ignore) if self.iou else l
+        return l + lovasz_loss(logits, target, self.ignore, self.lovasz_at) if self.iou else l
     def forward(self, preds, target, soft=None):
         check_inputs(preds, target, 3, 'ACE2PLoss', self.ignore)
         (fusion, parsing, edge), (l1, l2, l3) = preds[:3], self.lambdas

@@ -45,8 +45,8 @@ def use_fast_path(learn:Learner)->Learner:
 def _on_cuda(device=None)->bool: return torch.device(device or default_device()).type == 'cuda'
 
 def _learner(dls, model, loss_func, n_classes, path, **kw):
-    learn = Learner(dls, model, loss_func=loss_func, opt_func=papers_sgd(), metrics=parsing_metrics(n_classes),
-                    wd_bn_bias=True, path=path, **kw)
+    kw = dict(opt_func=papers_sgd(), wd_bn_bias=True, **kw)  # the papers' optimiser unless told otherwise
+    learn = Learner(dls, model, loss_func=loss_func, metrics=parsing_metrics(n_classes), path=path, **kw)
     return use_fast_path(learn)
 
 # %% ../nbs/33_train.ipynb #cf5160e8
@@ -63,13 +63,14 @@ def ace2p_learner(root, # dataset root
                   batch_aug:bool|None=None, # augment whole batches on their device (default: on CUDA); SCHP's offline refinement needs it
                   path:str|Path='runs/ace2p', # where checkpoints and logs go
                   device=None, # default: the GPU when there is one
+                  model_kwargs:dict|None=None, # more `ACE2P` arguments (e.g. head widths `nf_context`, `nf`)
                   **kwargs # passed to `Learner`
                  )->Learner:
     "A fastai Learner for A-CE2P on the dataset at `root`."
     dls = parsing_dls(root, fmt, size=size, bs=bs, labels=labels, num_workers=num_workers, device=device,
                       batch_aug=_on_cuda(device) if batch_aug is None else batch_aug)
     n = find_items(root, fmt, 'val').tax.n
-    model = ACE2P(n, backbone=backbone, context=context, pretrained=pretrained)
+    model = ACE2P(n, backbone=backbone, context=context, pretrained=pretrained, **(model_kwargs or {}))
     return _learner(dls, model, loss_func or ACE2PLoss(), n, path, **kwargs)
 
 def hipn_learner(root, # dataset root

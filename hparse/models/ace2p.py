@@ -69,6 +69,7 @@ class ACE2P(nn.Module):
                  norm_layer=nn.BatchNorm2d, # head norm
                  pretrained:bool|str=False, # backbone weights: True (timm download) or a local file
                  nf_context:int=512, # context module output channels
+                 nf:int=256, # width of the decoder, of each edge scale and of the fusion head (SCHP: 256)
                 ):
         super().__init__()
         if num_classes < 2: raise ValueError(f"num_classes must be >= 2, got {num_classes}")
@@ -77,9 +78,9 @@ class ACE2P(nn.Module):
         self.backbone = create_backbone(backbone, pretrained=pretrained)
         ch = self.backbone.feature_info.channels()
         self.context = create_context(context, ch[-1], nf_context, **kw)
-        self.decoder = Decoder(num_classes, nf_context, ch[0], **kw)
-        self.edge = EdgeModule(ch[:3], **kw)
-        self.fusion = fusion_head(256 + 3*256, num_classes, **kw)
+        self.decoder = Decoder(num_classes, nf_context, ch[0], nf=nf, **kw)
+        self.edge = EdgeModule(ch[:3], nf=nf, **kw)
+        self.fusion = fusion_head(nf + len(ch[:3]) * nf, num_classes, nf=nf, **kw)  # parsing + per-scale edge features
 
     def forward(self, x):
         f = self.backbone(x)

@@ -101,7 +101,7 @@ def load_weights_file(m:nn.Module, # the backbone
     m.load_state_dict({k: sd[k] for k in own if k in sd}, strict=False)
     return m
 
-# %% ../../nbs/20_models.backbones.ipynb #a6629295
+# %% ../../nbs/20_models.backbones.ipynb #05cc0de1
 SHIPPED_DIR = Path(str(files('hparse'))) / 'weights'  # the stand-in weights hparse ships: <name>.pth + <name>.json
 
 def file_sha256(path:str|Path)->str:
@@ -128,11 +128,11 @@ def shipped_path(name:str, # a shipped name, e.g. 'synth-resnet18'
     return p
 
 def resolve_pretrained(backbone:str, # the backbone being built
-                       pretrained:bool|str|Path, # False, True / 'imagenet', 'synth', a shipped name, or a file
+                       pretrained:bool|str|Path, # False, True / 'imagenet' / 'timm', 'synth', a shipped name, or a file
                       )->bool|Path:
     "What `create_backbone` loads: False (random init), True (timm's ImageNet download) or a local file."
     if isinstance(pretrained, bool) or pretrained is None: return bool(pretrained)
-    if str(pretrained) == 'imagenet': return True
+    if str(pretrained) in ('imagenet', 'timm'): return True
     name = f'synth-{backbone}' if str(pretrained) == 'synth' else str(pretrained)
     if isinstance(pretrained, str) and (name in shipped_weights() or str(pretrained) == 'synth'): return shipped_path(name)
     return Path(pretrained)
