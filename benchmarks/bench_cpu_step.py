@@ -13,7 +13,7 @@ processes hits them alike; medians over `--rounds`. The configurations:
 * `quick`: the quick scale's own configuration (backbone, head widths, loss) from `hparse.repro.core.SCALES['quick']`.
 
 For each: seconds per step, ratio to `old`, and the loss value on the same weights against `old`'s (relative difference).
-Results go to results/bench/cpu_step_<name>.json. Usage: python benchmarks/bench_cpu_step.py [--name NAME] [--rounds 7]"""
+Results go to results/bench/train_step_<name>.json. Usage: python benchmarks/bench_cpu_step.py [--name NAME] [--rounds 7]"""
 import argparse, json, os, statistics, sys, tempfile, time
 from pathlib import Path
 import torch
@@ -105,7 +105,7 @@ def main(name:str, rounds:int, warmup:int):
     res = dict(name=name, **facts, batch=dict(images=16, size=64, classes=20), rounds=rounds, warmup=warmup,
                quick=dict(backbone=q.backbone, nf_context=q.nf_context, head_nf=q.head_nf, lovasz_at=q.lovasz_at),
                configs=rows, load_after=[round(v, 2) for v in os.getloadavg()], wall_s=round(time.time() - t0, 1))
-    out = ROOT / 'results' / 'bench' / f'cpu_step_{name}.json'
+    out = ROOT / 'results' / 'bench' / f'train_step_{name}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))
     for n, r in rows.items(): print(f"{n:14s} {r['s_per_step']:.3f} s/step  x{r['speedup_vs_old']:.2f}  loss {r['loss']:.4f} (rel diff {r['loss_rel_diff_vs_old']:.2e})")

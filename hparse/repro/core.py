@@ -65,6 +65,10 @@ class Scale:
     strength:float=.5 # label-noise strength of the synthetic benchmark
     seed:int=0
     hardware:str='cpu' # what the scale is sized for
+    pretrained:str|bool='imagenet' # backbone start: 'imagenet' (the papers', needs the internet), 'synth' (shipped stand-in), False
+    nf_context:int=512 # A-CE2P context-module width (SCHP: 512)
+    head_nf:int=256 # A-CE2P decoder / edge / fusion width (SCHP: 256)
+    lovasz_at:str='label' # where the Lovasz term is computed: 'label' (SCHP) or 'logits' (a CPU shortcut)
     def __post_init__(self):
         if self.epochs < 2 * self.cycles: raise ValueError(f"scale {self.name}: {self.epochs} epochs cannot hold {self.cycles} cycles after an initial stage")
     @property
@@ -75,7 +79,8 @@ class Scale:
 SCALES = {
     'quick': Scale('quick', n=64, n_val=32, n_ppp=64, n_ppp_val=32, size=64, bs=16, epochs=9, cycles=3,
                    backbone='resnet18', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
-                   hipn_epochs=6, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3, 4), hardware='cpu'),
+                   hipn_epochs=6, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3, 4), hardware='cpu',
+                   pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits'),
     'full': Scale('full', n=4000, n_val=500, n_ppp=2000, n_ppp_val=500, size=256, bs=16, epochs=60, cycles=5,
                   backbone='resnet101', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
                   hipn_epochs=60, hipn_backbone='hrnet_w48', hipn_C=64, stages=(1, 2, 3, 4), hardware='gpu'),
