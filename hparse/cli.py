@@ -6,21 +6,23 @@ Docs: https://hparse.github.io/hparse/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #7dae7339
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, json, os, sys, time, warnings
 from pathlib import Path
 import hparse
 
 # %% auto #0
-__all__ = ['COMMANDS', 'FORMATS', 'subcommand', 'UserError', 'reproduce_cmd', 'synth_cmd', 'summary_text', 'check_data_cmd',
+__all__ = ['COMMANDS', 'FORMATS', 'PARSE_EPILOG', 'subcommand', 'UserError', 'ArgParser', 'HelpFormatter', 'at_least',
+           'device_arg', 'out_folder', 'out_file', 'reproduce_cmd', 'synth_cmd', 'summary_text', 'check_data_cmd',
            'train_cmd', 'eval_cmd', 'parse_cmd', 'pseudo_label_cmd', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ab2203d4
 COMMANDS = {}  # name -> (add_arguments, run, one-line help)
 
-def subcommand(name:str, help:str):
-    "Register the decorated `run(args)` as `hparse NAME`; the function's `add_args` attribute adds its flags."
+def subcommand(name:str, help:str, epilog:str|None=None):
+    "Register the decorated `run(args)` as `hparse NAME`; the function's `add_args` attribute adds its flags, `epilog` ends its help."
     def deco(f):
         COMMANDS[name] = (getattr(f, 'add_args', lambda p: None), f, help)
+        f.epilog = epilog
         return f
     return deco
 
@@ -31,6 +33,53 @@ def _args(add):
 
 class UserError(Exception):
     "A mistake in how hparse was called: reported as one line, without a traceback."
+
+# %% ../nbs/90_cli.ipynb #7ac6fb04
+class ArgParser(argparse.ArgumentParser):
+    "An `ArgumentParser` whose usage errors are one line on stderr (exit status 2)."
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    "Help that appends each valued flag's default unless the text states it (or there is none), keeping the epilog's lines."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if '(default' in h or action.required or action.nargs == 0 or any(action.default is d for d in (None, argparse.SUPPRESS)): return h
+        return f"{h} (default: %(default)s)"
+
+def at_least(lo:int):
+    "An argparse `type`: an integer of at least `lo`."
+    def f(s):
+        try: v = int(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+        if v < lo: raise argparse.ArgumentTypeError(f"must be at least {lo}, got {v}")
+        return v
+    f.__name__ = f'integer >= {lo}'
+    return f
+
+def device_arg(s:str)->str:
+    "An argparse `type`: a device that exists on this machine (`hparse.inference.get_device`)."
+    from hparse.inference import get_device
+    try: get_device(s)
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
+    return s
+
+# %% ../nbs/90_cli.ipynb #c4490d7b
+def out_folder(path, flag:str)->Path:
+    "`path` as an output folder that can be created: not a file, under a writable folder; a `UserError` naming `flag` if not."
+    p = Path(path)
+    if p.exists() and not p.is_dir(): raise UserError(f"{flag} {p}: exists and is not a folder")
+    up = next(q for q in (p, *p.parents) if q.exists())  # the deepest part of the path that exists
+    if not up.is_dir(): raise UserError(f"{flag} {p}: {up} is a file, not a folder")
+    if not os.access(up, os.W_OK): raise UserError(f"{flag} {p}: {up} is not writable")
+    return p
+
+def out_file(path, flag:str)->Path:
+    "`path` as an output file: not a folder, in a writable folder that exists; a `UserError` naming `flag` if not."
+    p = Path(path)
+    if p.is_dir(): raise UserError(f"{flag} {p}: is a folder, not a file")
+    if not p.parent.is_dir(): raise UserError(f"{flag} {p}: the folder {p.parent} does not exist")
+    if not os.access(p.parent, os.W_OK): raise UserError(f"{flag} {p}: the folder {p.parent} is not writable")
+    return p
 
 # %% ../nbs/90_cli.ipynb #3afa36d2
 def _scale_overrides(pairs:list|None)->dict:
@@ -49,13 +98,14 @@ def _add_reproduce(p):
     p.add_argument('--scale', default='quick', help='quick: a 2-core CPU, under 20 min; full: a GPU (default: quick)')
     p.add_argument('--root', default=None, help='LIP-layout dataset root (default: the synthetic benchmark of the scale)')
     p.add_argument('--ppp-root', default=None, help='PASCAL-Person-Part-layout dataset root (default: the synthetic benchmark)')
-    p.add_argument('--out', default='results', help='results folder: OUT/SCALE/*.json, tables/, figures/ (default: results)')
-    p.add_argument('--work', default='runs/reproduce', help='training runs, checkpoints, pseudo labels (default: runs/reproduce)')
+    p.add_argument('--out', default='out/results', help='results folder: OUT/SCALE/*.json, tables/, figures/ '
+                   '(default: out/results; --out results replaces the committed results)')
+    p.add_argument('--work', default='out/runs', help='training runs, checkpoints, pseudo labels (default: out/runs)')
     p.add_argument('--only', nargs='+', default=None, metavar='EXPERIMENT', help='run these experiments only (see --list)')
     p.add_argument('--set', nargs='+', default=None, metavar='KEY=VALUE', help='change fields of the scale, e.g. n=32 epochs=6')
     p.add_argument('--force', action='store_true', help='run experiments again even when their result files exist')
     p.add_argument('--list', action='store_true', help='list the experiments and exit')
-    p.add_argument('--device', default=None, help='cpu, cuda (default: the GPU when there is one)')
+    p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:N (default: the GPU when there is one)')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
 
 @subcommand('reproduce', "reproduce both papers' tables and figures: result JSON, tables (Markdown, CSV), figures (PNG)")
@@ -67,6 +117,7 @@ def reproduce_cmd(args):
         return 0
     for flag, r in (('--root', args.root), ('--ppp-root', args.ppp_root)):
         if r is not None and not Path(r).is_dir(): raise UserError(f"{flag} {r}: no such folder")
+    out_folder(args.out, '--out'); out_folder(args.work, '--work')
     bad = [n for n in args.only or [] if n not in EXPERIMENTS]
     if bad: raise UserError(f"unknown experiment(s) {bad}: see `hparse reproduce --list`")
     over = _scale_overrides(args.set)
@@ -103,6 +154,7 @@ def synth_cmd(args):
     if bad: raise UserError(f"unknown noise kind(s) {bad}: choose from {list(NOISE_KINDS)}")
     if args.n < 1 or args.size < 32: raise UserError('--n must be >= 1 and --size >= 32')
     if not 0 <= args.strength <= 1: raise UserError('--strength must be in [0, 1]')
+    out_folder(args.out, 'OUT')
     summary = make_benchmark(args.out, n=args.n, size=args.size, seed=args.seed, noise=noise,
                              strength=args.strength, workers=args.workers)
     out = Path(args.out)
@@ -126,6 +178,23 @@ def _add_check(p):
     p.add_argument('--split', choices=('train', 'val'), default='train', help='which split to check (default: train)')
     p.add_argument('--labels', default=None, help='label folder name to check instead of the layout default (e.g. train_segmentations_mix)')
 
+def _sub_layouts(root:Path)->list:
+    "(folder, format) of each sub-folder of `root` that holds a dataset layout, as the root `hparse synth` writes holds lip/ and ppp/."
+    from hparse.data import LAYOUTS
+    def fits(d, f): lay = LAYOUTS[f](d, 'train'); return lay.images.is_dir() and lay.labels.is_dir()
+    found = []
+    for d in sorted(q for q in root.iterdir() if q.is_dir()):
+        f = next((f for f in ([d.name] if d.name in FORMATS else []) + list(FORMATS) if fits(d, f)), None)
+        if f: found.append((d, f))
+    return found
+
+def _nothing_to_check(root:Path, problems:list)->UserError:
+    "The error of a split with no items: its problems, and the layouts below `root` if there are any."
+    msg, subs = '; '.join(map(str, problems)), _sub_layouts(root)
+    if subs: msg += (f"; {root} holds the layouts " + ', '.join(f"{d.name}/ (--format {f})" for d, f in subs)
+                     + f": check one, e.g. hparse check-data {subs[0][0]} --format {subs[0][1]}")
+    return UserError(msg)
+
 @subcommand('check-data', 'validate a dataset (LIP, CIHP, ATR, PASCAL-Person-Part layouts) and list every problem by file')
 @_args(_add_check)
 def check_data_cmd(args):
@@ -133,6 +202,7 @@ def check_data_cmd(args):
     if not root.is_dir(): raise UserError(f"{root}: no such folder")
     from hparse.data import check_data_report
     n, problems = check_data_report(root, args.fmt, args.split, labels=args.labels, progress=sys.stdout.isatty())
+    if not n: raise _nothing_to_check(root, problems)
     for pr in problems: print(pr)
     status = 'OK' if not problems else f"{len(problems)} problem(s)"
     print(f"checked {n} item(s) of {root} (format {args.fmt}, split {args.split}): {status}")
@@ -145,11 +215,12 @@ def _add_train(p):
     p.add_argument('--format', dest='fmt', choices=FORMATS, default=None, help='dataset layout (default: lip for ace2p, ppp for hipn)')
     p.add_argument('--labels', default=None, help='training label folder (e.g. train_segmentations_mix for noisy benchmark labels)')
     p.add_argument('--clean', default=None, help='folder of the clean truth of --labels, to record how SCHP changes the labels')
-    p.add_argument('--out', default='runs/train', help='output folder: checkpoint, logs, model.pth, result.json')
-    p.add_argument('--epochs', type=int, default=150); p.add_argument('--size', type=int, default=473)
-    p.add_argument('--bs', type=int, default=8); p.add_argument('--lr', type=float, default=7e-3)
+    p.add_argument('--out', default='runs/train', help='output folder: checkpoint.pth, log.csv, log.json, model.pth, result.json')
+    p.add_argument('--epochs', type=at_least(1), default=150, help='training epochs')
+    p.add_argument('--size', type=at_least(32), default=473, help='square training crop side, pixels')
+    p.add_argument('--bs', type=at_least(1), default=8, help='images per batch'); p.add_argument('--lr', type=float, default=7e-3, help='peak learning rate')
     p.add_argument('--backbone', default='resnet101', help='A-CE2P backbone: resnet101 resnet50 resnet18 mobilenetv2 hrnet_w48 hrnet_small')
-    p.add_argument('--context', choices=('psp', 'aspp', 'oc'), default='psp')
+    p.add_argument('--context', choices=('psp', 'aspp', 'oc'), default='psp', help='A-CE2P context module')
     p.add_argument('--variant', default='hipn_w48', help='HIPN variant (hipn_w48, hipn_w48_topdown, hrnet_w48_baseline, hipn_small, ...)')
     p.add_argument('--stages', type=int, default=None, help='HIPN stages K (default: the variant\'s, 3)')
     p.add_argument('--channels', type=int, default=None, help='HIPN node channels C (default: 64)')
@@ -160,7 +231,8 @@ def _add_train(p):
     p.add_argument('--refine', choices=('online', 'offline', 'none'), default='online', help='SCHP label refinement')
     p.add_argument('--no-aggregate', dest='aggregate', action='store_false', help='SCHP without model aggregation')
     p.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint.pth')
-    p.add_argument('--seed', type=int, default=0); p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 (default: GPU if any)')
+    p.add_argument('--seed', type=int, default=0, help='random seed')
+    p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:1 (default: GPU if any)')
     p.add_argument('--workers', type=int, default=0, help='DataLoader worker processes')
     p.add_argument('--pretrained', default=None, help='backbone weights: a local file, or "timm" to download')
 
@@ -171,6 +243,7 @@ def train_cmd(args):
     if args.root is not None and not Path(args.root).is_dir(): raise UserError(f"{args.root}: no such folder")
     pre = True if args.pretrained == 'timm' else (args.pretrained or False)
     if isinstance(pre, str) and not Path(pre).is_file(): raise UserError(f"{pre}: no such weights file")
+    out_folder(args.out, '--out')
     r = train(args.model, args.root, args.fmt, args.labels, args.out, args.epochs, args.size, args.bs, args.lr, args.backbone,
               args.context, args.variant, args.schp, args.schp_start, args.cycle_len, None if args.refine == 'none' else args.refine,
               args.aggregate, args.resume, args.seed, args.device, args.workers, pre, args.clean,
@@ -181,60 +254,115 @@ def train_cmd(args):
     return 0
 
 # %% ../nbs/90_cli.ipynb #b8f0601c
-def _add_eval(p):
-    p.add_argument('root', nargs='?', default='data/synth/lip', help='dataset root (default: data/synth/lip)')
-    p.add_argument('--weights', required=True, help='model file (hparse train\'s model.pth, or a released SCHP .pth)')
-    p.add_argument('--format', dest='fmt', choices=FORMATS, default='lip'); p.add_argument('--split', choices=('train', 'val'), default='val')
-    p.add_argument('--labels', default=None, help='label folder override'); p.add_argument('--tta', action='store_true', help='flip + multi-scale test-time augmentation')
-    p.add_argument('--bs', type=int, default=4); p.add_argument('--device', default=None)
-    p.add_argument('--json', default=None, help='also write the scores and per-class table to this JSON file')
+def _no_root(root:Path, given)->str:
+    "The error for a dataset root that does not exist; the default one is written by `hparse synth`."
+    if given is not None: return f"{root}: no such folder"
+    return f"{root}: no such folder (the default dataset, the synthetic benchmark: write it with `hparse synth`, or pass a dataset root)"
 
-@subcommand('eval', 'score a model on a dataset split (pixel acc, mean acc, mIoU, per-class IoU), with or without TTA')
+def _load(args):
+    "The `Parser` of `--weights` at `--size`, announced in one line."
+    from hparse.inference import load_parser
+    p = load_parser(args.weights, size=args.size)
+    why = 'set by --size' if args.size else "the model's training size; --size changes it"
+    print(f"model {args.weights}: {p.tax.n} {p.tax.name} classes, input {p.size[0]}x{p.size[1]} px (HxW, {why})")
+    return p
+
+def _add_model_args(p):
+    "The flags `eval` and `parse` share."
+    p.add_argument('--weights', required=True, help="model file (hparse train's model.pth, or a released SCHP .pth)")
+    p.add_argument('--size', type=at_least(32), default=None,
+                   help='network input side, pixels: images are padded to square and resized to it (default: the size stored in the model file)')
+    p.add_argument('--tta', action='store_true', help='test-time augmentation: horizontal flips and scales 0.75, 1, 1.25, logits averaged (6 passes per image)')
+    p.add_argument('--bs', type=at_least(1), default=4, help='images per forward pass')
+    p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:N (default: the GPU when there is one, else the CPU)')
+
+def _add_eval(p):
+    p.add_argument('root', nargs='?', default=None, help='dataset root (default: data/synth/lip, written by hparse synth)')
+    _add_model_args(p)
+    p.add_argument('--format', dest='fmt', choices=FORMATS, default='lip', help='dataset layout')
+    p.add_argument('--split', choices=('train', 'val'), default='val', help='which split to score')
+    p.add_argument('--labels', default=None, help='label folder override (default: the layout\'s)')
+    p.add_argument('--json', default=None, help='also write the scores and per-class table to this JSON file (fractions in [0, 1])')
+
+def _scores_text(scores:dict, table)->str:
+    "The per-class table and the summary, both in percent."
+    pct = lambda v: f'{100 * v:.2f}'
+    return '\n'.join(['per class (%):', table.to_string(float_format=pct),
+                      f"summary (%): pixel_acc={pct(scores['pixel_acc'])} mean_acc={pct(scores['mean_acc'])} "
+                      f"miou={pct(scores['miou'])} (n_images={scores['n_images']})"])
+
+@subcommand('eval', 'score a model on a dataset split (pixel acc, mean acc, mIoU, per-class IoU), with or without TTA',
+            epilog='prints the per-class IoU and accuracy and the summary, all in percent; --json writes them as fractions.')
 @_args(_add_eval)
 def eval_cmd(args):
-    from hparse.inference import evaluate
+    from hparse.inference import evaluate, SYNTH_LIP
+    from hparse.learner import atomic_text
     if not Path(args.weights).is_file(): raise UserError(f"{args.weights}: no such weights file")
-    if not Path(args.root).is_dir(): raise UserError(f"{args.root}: no such folder")
-    scores, table = evaluate(args.weights, args.root, args.fmt, args.split, tta=args.tta, labels=args.labels, bs=args.bs,
+    if args.json: out_file(args.json, '--json')
+    root = Path(args.root or SYNTH_LIP)
+    if not root.is_dir(): raise UserError(_no_root(root, args.root))
+    scores, table = evaluate(_load(args), root, args.fmt, args.split, tta=args.tta, labels=args.labels, bs=args.bs,
                              device=args.device, progress=sys.stdout.isatty())
-    print(table.to_string(float_format=lambda v: f'{100 * v:.2f}'))
-    print(' '.join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()))
-    if args.json: Path(args.json).write_text(json.dumps(dict(scores=scores, per_class=table.to_dict()), indent=1, default=float))
+    print(_scores_text(scores, table))
+    if args.json: atomic_text(args.json, json.dumps(dict(scores=scores, per_class=table.to_dict()), indent=1, default=float))
     return 0
 
-def _add_parse(p):
-    p.add_argument('images', nargs='+', help='image files or folders')
-    p.add_argument('--weights', required=True, help='model file (hparse train\'s model.pth, or a released SCHP .pth)')
-    p.add_argument('--out', required=True, help='output folder for the palette PNGs')
-    p.add_argument('--tta', action='store_true'); p.add_argument('--overlay', action='store_true', help='also write image+label overlays')
-    p.add_argument('--logits', action='store_true', help='also write raw logits (.npy, float16)')
-    p.add_argument('--bs', type=int, default=4); p.add_argument('--device', default=None)
-    p.add_argument('--skip-bad', action='store_true', help='skip unreadable images with a warning instead of stopping')
+# %% ../nbs/90_cli.ipynb #751cc765
+PARSE_EPILOG = """outputs, for each input image NAME.EXT (names must be unique):
+  OUT/NAME.png          the labels: a palette PNG of the image's size, pixel value = class id (VOC colours)
+  OUT/NAME_overlay.jpg  with --overlay: the image blended with its coloured labels
+  OUT/NAME_logits.npy   with --logits: the final logits, K x H x W float16 (numpy.load)
+  OUT/skipped.txt       with --skip-bad, when images were skipped: one 'path: reason' line each"""
 
-@subcommand('parse', 'parse images with a trained model or a released SCHP checkpoint; write palette PNGs')
-@_args(_add_parse)
-def parse_cmd(args):
-    from hparse.inference import parse_images, IMAGE_EXTS
-    if not Path(args.weights).is_file(): raise UserError(f"{args.weights}: no such weights file")
+def _add_parse(p):
+    p.add_argument('images', nargs='+', help='image files or folders (their .jpg .jpeg .png .bmp files, not subfolders)')
+    p.add_argument('--out', required=True, help='output folder (created); see below for what is written')
+    _add_model_args(p)
+    p.add_argument('--overlay', action='store_true', help='also write image + label overlays (NAME_overlay.jpg)')
+    p.add_argument('--logits', action='store_true', help='also write raw logits (NAME_logits.npy, float16)')
+    p.add_argument('--skip-bad', action='store_true', help='skip unreadable images with a warning (listed in OUT/skipped.txt) instead of stopping')
+
+def _image_paths(args)->list:
+    "The image files of the arguments: files as given, then each folder's images in name order."
+    from hparse.inference import IMAGE_EXTS
     paths = []
     for a in map(Path, args.images):
-        if a.is_dir(): paths += sorted(q for q in a.iterdir() if q.suffix.lower() in IMAGE_EXTS)
-        elif a.is_file(): paths.append(a)
-        else: raise UserError(f"{a}: no such file or folder")
-    written = parse_images(paths, args.weights, args.out, tta=args.tta, overlay=args.overlay, logits=args.logits, bs=args.bs,
-                           device=args.device, skip_bad=args.skip_bad, progress=sys.stdout.isatty())
-    print(f"parsed {len(written)} image(s) into {args.out}")
+        if a.is_file(): paths.append(a); continue
+        if not a.is_dir(): raise UserError(f"{a}: no such file or folder")
+        found = sorted(q for q in a.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_EXTS)
+        if not found:
+            other = sorted({q.suffix.lower() or q.name for q in a.iterdir() if q.is_file()})
+            raise UserError(f"{a}: no images in this folder (read: {' '.join(IMAGE_EXTS)})" + (f"; it holds {' '.join(other)} files" if other else ''))
+        paths += found
+    return paths
+
+@subcommand('parse', 'parse images with a trained model or a released SCHP checkpoint; write palette PNGs', epilog=PARSE_EPILOG)
+@_args(_add_parse)
+def parse_cmd(args):
+    from hparse.inference import parse_images, SKIPPED
+    from hparse.data import DataError
+    if not Path(args.weights).is_file(): raise UserError(f"{args.weights}: no such weights file")
+    out, paths = out_folder(args.out, '--out'), _image_paths(args)
+    try: written = parse_images(paths, _load(args), out, tta=args.tta, overlay=args.overlay, logits=args.logits, bs=args.bs,
+                                device=args.device, skip_bad=args.skip_bad, progress=sys.stdout.isatty())
+    except DataError as e: raise UserError(f"{e}; pass --skip-bad to skip unreadable images") from None
+    n_bad = len(paths) - len(written)
+    if not written: raise UserError(f"no image could be read: skipped all {n_bad} (listed in {out / SKIPPED})")
+    print(f"parsed {len(written)}, skipped {n_bad} (listed in {out / SKIPPED}); labels in {out}" if n_bad else
+          f"parsed {len(written)} image(s) into {out}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #e199d6bf
 def _add_pseudo(p):
-    p.add_argument('root', nargs='?', default='data/synth/ppp', help='dataset root (default: data/synth/ppp)')
+    p.add_argument('root', nargs='?', default=None, help='dataset root (default: data/synth/ppp, written by hparse synth)')
     p.add_argument('--weights', required=True, help="a trained HIPN (hparse train --model hipn's model.pth)")
     p.add_argument('--out', required=True, help='pseudo-label folder (labels/, conf/, noisy_<method>/, manifest.json)')
-    p.add_argument('--format', dest='fmt', choices=FORMATS, default='ppp')
+    p.add_argument('--format', dest='fmt', choices=FORMATS, default='ppp', help='dataset layout')
     p.add_argument('--frac', type=float, default=1/8, help='labeled fraction; the rest is pseudo-labeled (default: 1/8; 1 = label every id)')
-    p.add_argument('--seed', type=int, default=0, help='split seed'); p.add_argument('--size', type=int, default=473)
-    p.add_argument('--bs', type=int, default=8); p.add_argument('--device', default=None)
+    p.add_argument('--seed', type=int, default=0, help='split seed')
+    p.add_argument('--size', type=at_least(32), default=473, help='square network input side, pixels')
+    p.add_argument('--bs', type=at_least(1), default=8, help='images per forward pass')
+    p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:N (default: the GPU when there is one)')
     p.add_argument('--overwrite', action='store_true', help='redo images already labelled by another model')
 
 @subcommand('pseudo-label', 'pseudo-label the unlabeled training images with a HIPN and flag noisy pixels (HIPN Sec. 3.3)')
@@ -242,9 +370,11 @@ def _add_pseudo(p):
 def pseudo_label_cmd(args):
     from hparse.hybrid import pseudo_label_dataset
     if not Path(args.weights).is_file(): raise UserError(f"{args.weights}: no such weights file")
-    if not Path(args.root).is_dir(): raise UserError(f"{args.root}: no such folder")
+    root = Path(args.root or 'data/synth/ppp')
+    if not root.is_dir(): raise UserError(_no_root(root, args.root))
     if not 0 < args.frac <= 1: raise UserError('--frac must be in (0, 1]')
-    r = pseudo_label_dataset(args.root, args.weights, args.out, args.fmt, None if args.frac == 1 else args.frac, args.seed,
+    out_folder(args.out, '--out')
+    r = pseudo_label_dataset(root, args.weights, args.out, args.fmt, None if args.frac == 1 else args.frac, args.seed,
                              args.size, bs=args.bs, device=args.device, overwrite=args.overwrite, progress=sys.stdout.isatty())
     print(f"pseudo-labeled {r['n_images']} image(s) ({r['n_predicted']} predicted now) into {r['folder']}")
     for m, sc in (r['noise_identification'] or {}).items():
@@ -253,13 +383,23 @@ def pseudo_label_cmd(args):
 
 # %% ../nbs/90_cli.ipynb #87e08904
 def parser()->argparse.ArgumentParser:
-    "The `hparse` argument parser with one sub-parser per registered subcommand."
-    p = argparse.ArgumentParser(prog='hparse', description='hparse: reproducible human parsing (HIPN hybrid learning, SCHP / A-CE2P).')
+    "The `hparse` argument parser with one sub-parser per registered subcommand; `--debug` goes before or after the command."
+    p = ArgParser(prog='hparse', description='hparse: reproducible human parsing (HIPN hybrid learning, SCHP / A-CE2P).',
+                  formatter_class=HelpFormatter)
     p.add_argument('--version', action='version', version=f'hparse {hparse.__version__}')
     p.add_argument('--debug', action='store_true', help='show full tracebacks instead of one-line errors')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', title='commands')
-    for name, (add, _, h) in COMMANDS.items(): add(sub.add_parser(name, help=h, description=h))
+    for name, (add, f, h) in COMMANDS.items():
+        sp = sub.add_parser(name, help=h, description=h, epilog=f.epilog, formatter_class=HelpFormatter)
+        add(sp)
+        sp.add_argument('--debug', action='store_true', default=argparse.SUPPRESS, help='show full tracebacks instead of one-line errors')
     return p
+
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    "Show a warning as one line on stderr (instead of Python's file:line + source line)."
+    print(f"hparse: warning: {message}", file=sys.stderr)
+
+def _one_line(e:Exception)->str: return ' '.join(l.strip() for l in str(e).splitlines() if l.strip())
 
 def main(argv:list|None=None)->int:
     "Run `hparse` with `argv` (default: the process's arguments); returns the exit status."
@@ -267,8 +407,10 @@ def main(argv:list|None=None)->int:
     args = p.parse_args(argv)
     if args.command is None: p.print_help(); return 2
     debug = args.debug or os.environ.get('HPARSE_DEBUG') == '1'
-    try: return COMMANDS[args.command][1](args)
-    except (UserError, FileNotFoundError, NotADirectoryError, ValueError) as e:
-        if debug: raise
-        print(f"hparse {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line
+        try: return COMMANDS[args.command][1](args)
+        except (UserError, OSError, ValueError) as e:  # OSError: FileExistsError, PermissionError, ...; DataError is a ValueError
+            if debug: raise
+            print(f"hparse {args.command}: error: {_one_line(e)}", file=sys.stderr)
+            return 2

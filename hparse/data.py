@@ -227,6 +227,15 @@ class DataReport:
         head = f"{self.fmt} {self.split} at {self.root}: {self.n_items} items checked, {len(self.problems)} problems"
         return '\n'.join([head] + [f"  {p}" for p in self.problems])
 
+def _layout_problems(items:Items)->list:
+    "A missing image or label folder, or a split without items: problems of the whole split, found before any file is read."
+    lay = items.layout
+    probs = [Problem(d, f"{what} folder not found") for d, what in ((lay.images, 'image'), (lay.labels, 'label')) if not d.is_dir()]
+    if not probs and not len(items):
+        probs.append(Problem(lay.id_file, f"lists no {items.split} items") if lay.id_file.is_file()
+                     else Problem(lay.images, f"no images ({', '.join(IMAGE_EXTS)}) for the {items.split} split"))
+    return probs
+
 def check_data_report(root, # dataset root folder
                       fmt:str='lip', # 'lip', 'cihp', 'atr' or 'ppp'
                       split:str='train', # 'train' or 'val'
@@ -237,6 +246,8 @@ def check_data_report(root, # dataset root folder
     rep = DataReport(Path(root), fmt, split)
     items, p = _try(find_items, root, fmt, split, labels)
     if p is not None: rep.problems.append(p); return rep
+    rep.problems += _layout_problems(items)
+    if rep.problems: return rep
     listed = items.layout.id_file.name if items.layout.id_file.is_file() else f"the {items.layout.images.name} folder"
     counts = {}
     for i in items.ids: counts[i] = counts.get(i, 0) + 1

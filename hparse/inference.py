@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/inference.html.md"""
 
 # %% ../nbs/40_inference.ipynb #b6e08e0f
 from __future__ import annotations
-import json, warnings
+import json, re, warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -25,13 +25,14 @@ from .metrics import ConfusionMatrix, final_logits, upsample_to
 from .models.ace2p import ACE2P
 from .models.hipn import HIPN
 from .models.schp import load_schp_checkpoint
-from .learner import atomic_save
+from .learner import atomic_save, atomic_text
 
 # %% auto #0
-__all__ = ['PARSER_FORMAT', 'ACTS', 'ARCHS', 'DEFAULT_TAXONOMY', 'DEFAULT_SIZE', 'TTA_SCALES', 'SYNTH_LIP', 'build_model',
-           'fit_problems', 'load_weights', 'save_parser', 'read_checkpoint', 'checkpoint_kind', 'Parser', 'load_parser',
-           'as_parser', 'tta_logits', 'SymmetricModel', 'prepare', 'predict', 'PaletteModel', 'save_label_png',
-           'blend_labels', 'write_outputs', 'parse_images', 'parse_folder', 'evaluate']
+__all__ = ['PARSER_FORMAT', 'ACTS', 'ARCHS', 'DEFAULT_TAXONOMY', 'DEFAULT_SIZE', 'TTA_SCALES', 'SKIPPED', 'SYNTH_LIP',
+           'build_model', 'fit_problems', 'load_weights', 'save_parser', 'read_checkpoint', 'checkpoint_kind', 'Parser',
+           'load_parser', 'as_parser', 'tta_logits', 'SymmetricModel', 'prepare', 'get_device', 'predict',
+           'PaletteModel', 'save_label_png', 'blend_labels', 'write_outputs', 'parse_images', 'parse_folder',
+           'evaluate']
 
 # %% ../nbs/40_inference.ipynb #62ce7632
 PARSER_FORMAT = 'hparse.parser'  # the `format` tag of a parser file
@@ -122,13 +123,22 @@ def save_parser(model, # an `nn.Module`, its state dict, a training checkpoint (
     return Path(path)
 
 # %% ../nbs/40_inference.ipynb #9d7f5b05
+def _load_error(path:Path, e:Exception)->str:
+    "One line for a file `torch.load(weights_only=True)` refused: the forbidden global it names, or not a model file."
+    g = re.search(r'GLOBAL ([\w.]+)', str(e))  # PyTorch's "Unsupported global: GLOBAL os.system ..." / "unsupported GLOBAL posix.system"
+    if g: return f"{path}: refused: reading it would run code ({g.group(1)}); hparse model files hold only tensors and plain values"
+    return f"{path}: not an hparse or SCHP model file (PyTorch cannot read it as a checkpoint)"
+
 def read_checkpoint(path:str|Path)->dict:
-    "`torch.load(path, weights_only=True)` on the CPU, with errors that name the file."
+    "`torch.load(path, weights_only=True)` on the CPU, with one-line errors that name the file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"weights file {path} does not exist")
-    try: ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"{path}: not a readable PyTorch checkpoint ({str(e).splitlines()[0]})") from None
-    if not isinstance(ck, dict): raise ValueError(f"{path}: expected a dict, got {type(ck).__name__}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # PyTorch's pickle-protocol notes on foreign files
+            ck = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise ValueError(_load_error(path, e)) from None
+    if not isinstance(ck, dict): raise ValueError(f"{path}: not an hparse or SCHP model file (it holds a {type(ck).__name__}, not a dict)")
     return ck
 
 def checkpoint_kind(ck:dict, # a loaded checkpoint
@@ -170,9 +180,15 @@ def _arch_of(ck, kind, arch, name):
         diff = {k: v for k, v in (arch or {}).items() if ck['arch'].get(k) != v}
         if diff: raise ValueError(f"{name}: the file stores arch {ck['arch']}, which differs in {diff}")
         return ck['arch']
-    if arch is None: raise ValueError(f"{name}: an hparse training checkpoint holds no architecture: pass arch=dict(name='ace2p', "
-                                      "num_classes=..., backbone=...), or convert it once with save_parser")
+    if arch is None: raise ValueError(_no_arch(name))
     return dict(arch)
+
+def _no_arch(name:str)->str:
+    "What to pass instead of a file without an architecture: the run's `model.pth` when it lies beside it."
+    model = Path(name).with_name('model.pth')
+    hint = (f"pass {model}, the model file of the same run" if model.is_file() and Path(name).name != 'model.pth' else
+            "pass the model.pth that `hparse train` writes at the end of a run (in Python: arch=dict(name=..., num_classes=...))")
+    return f"{name}: a training checkpoint or bare state dict, which holds no architecture: {hint}"
 
 def load_parser(weights:str|Path, # a parser file (`save_parser`), a `CheckpointCallback` file (with `arch`) or a released SCHP `.pth`
                 arch:dict|None=None, # architecture of a training checkpoint (a parser file carries its own)
@@ -241,8 +257,18 @@ def prepare(img:np.ndarray, # (H, W, 3) uint8 RGB
     crop, _, M = eval_crop(img, size)
     return (torch.from_numpy(crop).permute(2, 0, 1).float() / 255 - _MEAN) / _STD, M
 
-def _device(device=None)->torch.device:
-    return torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
+def get_device(device:str|None=None # 'cpu', 'cuda', 'cuda:N', 'mps' (None: CUDA when available, else the CPU)
+              )->torch.device:
+    "`device` as a torch device that exists on this machine; a `ValueError` naming it otherwise."
+    if device is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError): raise ValueError(f"device {device!r} unknown: use cpu, cuda or cuda:N") from None
+    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: no CUDA GPU on this machine (use cpu)")
+    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
+    if dev.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device {device!r}: no MPS device on this machine")
+    if dev.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"device {device!r}: use cpu, cuda or cuda:N")
+    return dev
 
 def predict(parser:Parser, # the network, its taxonomy and input size
             imgs:list, # (H_i, W_i, 3) uint8 RGB images, any sizes
@@ -252,7 +278,7 @@ def predict(parser:Parser, # the network, its taxonomy and input size
             amp:bool=False # bf16 autocast on CUDA
            )->list: # (K, H_i, W_i) float32 CPU logits per image
     "Logits of each image at its original size."
-    dev = _device(device)
+    dev = get_device(device)
     model = parser.model.to(dev).eval()
     xs, Ms = zip(*(prepare(im, parser.size) for im in imgs))
     idx = flip_channels(parser.tax) if flip else None
@@ -309,15 +335,22 @@ def _out_names(paths:list, out:Path):
         seen[p.stem] = p
         if (out/f'{p.stem}.png').resolve() == p.resolve(): raise ValueError(f"{p}: writing its labels to {out} would overwrite it")
 
-def _read_images(paths:list, skip_bad:bool)->list:
-    "(path, image) of each readable file; unreadable ones raise, or warn when `skip_bad`."
+SKIPPED = 'skipped.txt'  # the list of unreadable inputs that `skip_bad=True` left out, in the output folder
+
+def _read_images(paths:list, skip_bad:bool, skipped:list)->list:
+    "(path, image) of each readable file; an unreadable one raises, or, when `skip_bad`, warns and joins `skipped`."
     res = []
     for p in paths:
         try: res.append((p, read_image(p)))
         except DataError as e:
             if not skip_bad: raise
-            warnings.warn(f"skipped {e}")
+            warnings.warn(f"skipped {e}"); skipped.append(e)
     return res
+
+def _write_skipped(out:Path, skipped:list):
+    "List the skipped files in `out/SKIPPED`, one `path: reason` line each; remove an earlier list when none was skipped."
+    if skipped: atomic_text(out/SKIPPED, ''.join(f"{e}\n" for e in skipped))
+    else: (out/SKIPPED).unlink(missing_ok=True)
 
 def write_outputs(path:Path, # the input image file
                   img:np.ndarray, # its pixels (H, W, 3)
@@ -344,7 +377,7 @@ def parse_images(paths:list, # image files
                  flip:bool|None=None, # TTA flips (default: `tta`)
                  device:str|None=None, # 'cpu', 'cuda', ... (default: CUDA when available)
                  amp:bool=False, # bf16 autocast on CUDA
-                 skip_bad:bool=False, # skip unreadable images with a warning instead of stopping
+                 skip_bad:bool=False, # skip unreadable images with a warning (listed in `out/SKIPPED`) instead of stopping
                  progress:bool=True, # show a progress bar
                  arch:dict|None=None, # for a training checkpoint (see `load_parser`)
                  taxonomy:str|None=None # label set of the outputs (see `load_parser`)
@@ -354,15 +387,19 @@ def parse_images(paths:list, # image files
     paths = [paths] if isinstance(paths, (str, Path)) else paths
     paths, out = [Path(p) for p in paths], Path(out)
     if not paths: raise ValueError("no images to parse")
+    if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
     _out_names(paths, out)
     out.mkdir(parents=True, exist_ok=True)
     scales, flip = _tta(tta, scales, flip)
-    written, batches = [], list(chunked(paths, bs))
-    for batch in (progress_bar(batches) if progress else batches):
-        ok = _read_images(batch, skip_bad)
-        if not ok: continue
-        zs = predict(parser, [im for _, im in ok], scales, flip, device, amp)
-        written += [write_outputs(p, im, z, out, overlay, logits) for (p, im), z in zip(ok, zs)]
+    written, skipped, batches = [], [], list(chunked(paths, bs))
+    try:
+        for batch in (progress_bar(batches) if progress else batches):
+            ok = _read_images(batch, skip_bad, skipped)
+            if not ok: continue
+            zs = predict(parser, [im for _, im in ok], scales, flip, device, amp)
+            written += [write_outputs(p, im, z, out, overlay, logits) for (p, im), z in zip(ok, zs)]
+    except DataError as e: raise DataError(e.path, f"{e.msg}; stopped after writing {len(written)} of {len(paths)} image(s) to {out}") from None
+    if skip_bad: _write_skipped(out, skipped)
     return written
 
 @delegates(parse_images, but=['paths'])
@@ -402,6 +439,7 @@ def evaluate(weights, # a weights file `load_parser` reads, or a `Parser`
     if items.tax.n != parser.tax.n:
         raise ValueError(f"{root}: {fmt} labels have {items.tax.n} classes, the parser {parser.source} predicts {parser.tax.n}")
     if not len(items): raise DataError(items.layout.id_file, f"no {split} items")
+    if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
     scales, flip = _tta(tta, scales, flip)
     cm, batches = ConfusionMatrix(items.tax.n), list(chunked(range(len(items)), bs))
     for idx in (progress_bar(batches) if progress else batches):

@@ -195,3 +195,170 @@ def test_reproduce_on_a_real_lip_layout(tmp_path, shared):
     assert 'skipped' in json.loads((out / 'schp_noise.json').read_text())   # no clean truth of noisy labels in real data
     t1 = (out / 'tables' / 'schp_table1.md').read_text()
     assert f'LIP at {root}' in t1 and 'synthetic' not in t1
+
+# --- Mistakes at the edges (issue 14): exit status 2, one line on stderr naming the argument or file, no traceback ---
+
+def one_line_error(r, *words):
+    "Assert that `r` failed as a user error: status 2, one line on stderr holding `words`, no traceback; return the line."
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and 'Traceback' not in r.stdout + r.stderr, (r.returncode, r.stderr[-3000:])
+    for w in words: assert str(w) in lines[0], (w, lines[0])
+    assert '\x1b' not in lines[0] and 'weights_only' not in lines[0], lines[0]
+    return lines[0]
+
+class _RunsCode:
+    "Pickles as a call of os.system: a weights file that would run code when read without weights_only."
+    def __init__(self, marker): self.marker = marker
+    def __reduce__(self):
+        import os
+        return (os.system, (f'touch {self.marker}',))
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    "A tiny model file (a one-stage HIPN on a small HRNet, LIP's 20 classes, 32 px) and a folder of three small images."
+    import torch
+    from PIL import Image
+    from hparse.inference import build_model, save_parser
+    d = tmp_path_factory.mktemp('tiny')
+    arch = dict(name='hipn', num_classes=20, taxonomy='lip', backbone='hrnet_small', stages=1, C=8)
+    torch.manual_seed(0)
+    save_parser(build_model(arch), d / 'model.pth', arch, size=32)
+    (d / 'imgs').mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3): Image.fromarray((rng.random((40, 30, 3)) * 255).astype(np.uint8)).save(d / 'imgs' / f'{i}.jpg')
+    return d
+
+def _with_bad(tiny, tmp_path, n_bad=1, good=True):
+    "A copy of the tiny images (or none) plus `n_bad` unreadable .jpg files named after them (z_bad*.jpg)."
+    d = tmp_path / 'imgs'
+    if good: shutil.copytree(tiny / 'imgs', d)
+    else: d.mkdir()
+    for k in range(n_bad): (d / f'z_bad{k}.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
+    return d
+
+def test_parse_out_is_an_existing_file(tiny, tmp_path):
+    (tmp_path / 'afile').touch()
+    one_line_error(hparse('parse', tiny / 'imgs', '--weights', tiny / 'model.pth', '--out', tmp_path / 'afile'), '--out', 'afile')
+
+@pytest.mark.parametrize('cmd', ['parse', 'eval'])
+@pytest.mark.parametrize('bs', ['0', '-1'])
+def test_bs_below_one(tiny, tmp_path, cmd, bs):
+    args = [tiny / 'imgs', '--out', tmp_path / 'o'] if cmd == 'parse' else [tmp_path]
+    one_line_error(hparse(cmd, *args, '--weights', tiny / 'model.pth', '--bs', bs), '--bs', f'got {bs}')
+
+@pytest.mark.parametrize('dev', ['cuda', 'bogus'])
+def test_device_that_is_not_here(tiny, tmp_path, dev):
+    import torch
+    if dev == 'cuda' and torch.cuda.is_available(): pytest.skip('this machine has a GPU')
+    one_line_error(hparse('parse', tiny / 'imgs', '--weights', tiny / 'model.pth', '--out', tmp_path / 'o', '--device', dev), '--device', repr(dev))
+
+def test_eval_json_path_checked_before_evaluating(tiny, tmp_path):
+    r = hparse('eval', tmp_path, '--weights', tiny / 'model.pth', '--json', '/nonexistent/x.json')
+    one_line_error(r, '--json', '/nonexistent/x.json')
+    assert r.stdout == ''   # nothing was loaded or evaluated
+
+def test_eval_without_a_root_points_to_synth(tiny, tmp_path):
+    one_line_error(hparse('eval', '--weights', tiny / 'model.pth', cwd=tmp_path), 'data/synth/lip', 'hparse synth')
+
+def test_check_data_empty_image_folder(tmp_path):
+    for d in ('train_images', 'train_segmentations'): (tmp_path / d).mkdir()
+    one_line_error(hparse('check-data', tmp_path), 'train_images', 'no images')
+
+def test_check_data_empty_id_file(tmp_path):
+    for d in ('train_images', 'train_segmentations'): (tmp_path / d).mkdir()
+    (tmp_path / 'train_id.txt').write_text('')
+    one_line_error(hparse('check-data', tmp_path), 'train_id.txt', 'lists no train items')
+
+def test_check_data_on_the_synth_root_names_its_layouts(synth_root):
+    one_line_error(hparse('check-data', synth_root), 'lip/ (--format lip)', 'ppp/ (--format ppp)', f'hparse check-data {synth_root / "lip"}')
+
+def test_check_data_missing_label_folder(synth_root):
+    r = hparse('check-data', synth_root / 'lip', '--labels', 'nosuch')
+    one_line_error(r, synth_root / 'lip' / 'nosuch', 'label folder not found')
+    assert 'not found' not in r.stdout   # not one 'missing' line per item
+
+def test_weights_file_of_random_text(tiny, tmp_path):
+    (tmp_path / 'w.pth').write_text('this is not a model\n' * 10)
+    one_line_error(hparse('parse', tiny / 'imgs', '--weights', tmp_path / 'w.pth', '--out', tmp_path / 'o'),
+                   tmp_path / 'w.pth', 'not an hparse or SCHP model file')
+
+def test_weights_file_that_would_run_code(tiny, tmp_path):
+    import torch
+    torch.save({'model': _RunsCode(tmp_path / 'RAN')}, tmp_path / 'evil.pth')
+    one_line_error(hparse('parse', tiny / 'imgs', '--weights', tmp_path / 'evil.pth', '--out', tmp_path / 'o'),
+                   tmp_path / 'evil.pth', 'refused: reading it would run code', 'system')
+    assert not (tmp_path / 'RAN').exists()
+
+def test_training_checkpoint_names_the_model_file_of_its_run(tiny, tmp_path):
+    import torch
+    run = tmp_path / 'run'; run.mkdir()
+    sd = torch.load(tiny / 'model.pth', weights_only=True)['model']
+    torch.save(dict(epoch=0, n_epoch=1, model=sd, opt={}), run / 'checkpoint.pth')
+    shutil.copy(tiny / 'model.pth', run / 'model.pth')
+    one_line_error(hparse('parse', tiny / 'imgs', '--weights', run / 'checkpoint.pth', '--out', tmp_path / 'o'),
+                   run / 'checkpoint.pth', f'pass {run / "model.pth"}')
+    torch.save(sd, tmp_path / 'state_dict.pth')                                  # a bare state dict, no run folder
+    one_line_error(hparse('parse', tiny / 'imgs', '--weights', tmp_path / 'state_dict.pth', '--out', tmp_path / 'o'),
+                   'holds no architecture', 'model.pth', 'hparse train')
+
+def test_parse_folder_without_images(tiny, tmp_path):
+    (tmp_path / 'photos').mkdir(); (tmp_path / 'photos' / 'a.webp').write_bytes(b'RIFF')
+    one_line_error(hparse('parse', tmp_path / 'photos', '--weights', tiny / 'model.pth', '--out', tmp_path / 'o'),
+                   tmp_path / 'photos', '.jpg .jpeg .png .bmp', '.webp')
+
+def test_parse_bad_image_stops_with_a_count_and_points_to_skip_bad(tiny, tmp_path):
+    d = _with_bad(tiny, tmp_path)
+    r = hparse('parse', d, '--weights', tiny / 'model.pth', '--out', tmp_path / 'o', '--bs', 1)
+    one_line_error(r, 'z_bad0.jpg', 'stopped after writing 3 of 4', '--skip-bad')
+
+def test_parse_skip_bad_summary_and_list(tiny, tmp_path):
+    d, out = _with_bad(tiny, tmp_path), tmp_path / 'o'
+    r = hparse('parse', d, '--weights', tiny / 'model.pth', '--out', out, '--skip-bad')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1].startswith(f'parsed 3, skipped 1 (listed in {out / "skipped.txt"})'), r.stdout
+    assert r.stderr.strip().splitlines() == [f'hparse: warning: skipped {d / "z_bad0.jpg"}: truncated or corrupt image file (Truncated File Read)']
+    assert (out / 'skipped.txt').read_text().startswith(f'{d / "z_bad0.jpg"}: truncated or corrupt')
+    assert sorted(q.name for q in out.glob('*.png')) == ['0.png', '1.png', '2.png']
+
+def test_parse_skip_bad_when_every_image_is_bad(tiny, tmp_path):
+    d = _with_bad(tiny, tmp_path, n_bad=2, good=False)
+    r = hparse('parse', d, '--weights', tiny / 'model.pth', '--out', tmp_path / 'o', '--skip-bad')
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and 'Traceback' not in r.stderr and len(lines) == 3, r.stderr
+    assert all(l.startswith('hparse: warning: skipped ') for l in lines[:2])
+    assert lines[2].startswith('hparse parse: error: no image could be read: skipped all 2'), lines[2]
+
+def test_parse_size_default_is_the_model_files_and_printed(tiny, tmp_path):
+    r = hparse('parse', tiny / 'imgs' / '0.jpg', '--weights', tiny / 'model.pth', '--out', tmp_path / 'a')
+    assert r.returncode == 0 and 'input 32x32 px' in r.stdout and "training size" in r.stdout, r.stdout + r.stderr
+    r = hparse('parse', tiny / 'imgs' / '0.jpg', '--weights', tiny / 'model.pth', '--out', tmp_path / 'b', '--size', 48)
+    assert r.returncode == 0 and 'input 48x48 px' in r.stdout, r.stdout + r.stderr
+    one_line_error(hparse('parse', tiny / 'imgs', '--weights', tiny / 'model.pth', '--out', tmp_path / 'c', '--size', 8), '--size')
+
+def test_eval_prints_one_unit_percent(tiny, synth_root, tmp_path):
+    r = hparse('eval', synth_root / 'lip', '--weights', tiny / 'model.pth', '--json', tmp_path / 's.json')
+    assert r.returncode == 0, r.stderr[-2000:]
+    s = json.loads((tmp_path / 's.json').read_text())['scores']
+    summary = next(l for l in r.stdout.splitlines() if l.startswith('summary (%):'))
+    assert f"miou={100 * s['miou']:.2f}" in summary and f"pixel_acc={100 * s['pixel_acc']:.2f}" in summary, summary
+    assert 'per class (%):' in r.stdout
+
+def test_debug_works_after_the_subcommand():
+    r = hparse('check-data', '/no/such/dataset', '--debug')
+    assert r.returncode != 0 and 'Traceback' in r.stderr and '/no/such/dataset' in r.stderr
+
+def test_help_documents_outputs_and_defaults():
+    text = ' '.join(hparse('parse', '--help').stdout.split())
+    for words in ('_overlay.jpg', '_logits.npy', 'skipped.txt', '--tta test-time augmentation', '--bs BS images per forward pass',
+                  '--device DEVICE cpu, cuda', '--size SIZE'):
+        assert words in text, words
+    text = ' '.join(hparse('eval', '--help').stdout.split())
+    for words in ('(default: lip)', '(default: val)', '(default: 4)', 'percent', '--size SIZE'): assert words in text, words
+
+def test_reproduce_writes_outside_the_committed_results_by_default():
+    "`hparse reproduce` without --out writes where `python3 tasks.py main` does, a folder git ignores; not results/."
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import tasks
+    from hparse.cli import parser
+    a = parser().parse_args(['reproduce'])
+    assert (a.out, a.work) == (tasks.MAIN_OUT, tasks.MAIN_WORK) and a.out != 'results'

@@ -43,3 +43,12 @@ def test_library_matches_notebooks(tmp_path):
     assert ours.keys() == fresh.keys()
     changed = [str(k) for k in ours if ours[k] != fresh[k]]
     assert not changed, f'run nbdev-export: {changed} differ from their notebooks'
+
+def test_docs_cite_papers_not_shared_paths():
+    "Prose and library never send a reader to ../shared (a folder only development machines have); tests may read it."
+    bad = [f"{p.name} cell {i}" for p in sorted((ROOT / 'nbs').glob('*.ipynb'))
+           for i, c in enumerate(json.loads(p.read_text())['cells'])
+           if c['cell_type'] == 'markdown' and 'shared/' in ''.join(c['source'])]
+    bad += [str(p.relative_to(ROOT)) for p in sorted((ROOT / 'hparse').rglob('*.py')) if 'shared/' in p.read_text()]
+    bad += ['README.md'] * ('shared/' in (ROOT / 'README.md').read_text())
+    assert not bad, f'cite the paper or public repository instead of shared/ in: {bad}'
