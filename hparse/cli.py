@@ -13,7 +13,7 @@ import hparse
 # %% auto #0
 __all__ = ['COMMANDS', 'FORMATS', 'PARSE_EPILOG', 'subcommand', 'UserError', 'ArgParser', 'HelpFormatter', 'at_least',
            'device_arg', 'out_folder', 'out_file', 'reproduce_cmd', 'synth_cmd', 'summary_text', 'check_data_cmd',
-           'train_cmd', 'eval_cmd', 'parse_cmd', 'pseudo_label_cmd', 'parser', 'main']
+           'train_cmd', 'pretrain_cmd', 'eval_cmd', 'parse_cmd', 'pseudo_label_cmd', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ab2203d4
 COMMANDS = {}  # name -> (add_arguments, run, one-line help)
@@ -234,15 +234,29 @@ def _add_train(p):
     p.add_argument('--seed', type=int, default=0, help='random seed')
     p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:1 (default: GPU if any)')
     p.add_argument('--workers', type=int, default=0, help='DataLoader worker processes')
-    p.add_argument('--pretrained', default=None, help='backbone weights: a local file, or "timm" to download')
+    p.add_argument('--pretrained', default=None, help='backbone start: "synth" (the stand-in weights hparse ships for the backbone), '
+                   'a shipped name (see `hparse pretrain --list`), "imagenet" (timm download, needs the internet) or a weights file '
+                   '(default: random weights)')
+
+def _pretrained_arg(args)->bool|str:
+    "`--pretrained`, checked against the shipped weights of the run's backbone before any work."
+    from hparse.models.backbones import resolve_pretrained, shipped_weights
+    from hparse.models.hipn import HIPN_VARIANTS
+    if args.pretrained is None: return False
+    bb = args.backbone if args.model == 'ace2p' else HIPN_VARIANTS[args.variant]['backbone']
+    try: found = resolve_pretrained(bb, args.pretrained)
+    except KeyError: raise UserError(f"--pretrained {args.pretrained}: no shipped weights for backbone {bb} "
+                                     f"(shipped: {', '.join(shipped_weights()) or 'none'})") from None
+    if isinstance(found, Path) and not found.is_file():
+        raise UserError(f"--pretrained {args.pretrained}: no such weights file, nor a shipped name ({', '.join(shipped_weights())})")
+    return args.pretrained
 
 @subcommand('train', 'train A-CE2P with SCHP self-correction, or HIPN; resumable')
 @_args(_add_train)
 def train_cmd(args):
     from hparse.train import train
     if args.root is not None and not Path(args.root).is_dir(): raise UserError(f"{args.root}: no such folder")
-    pre = True if args.pretrained == 'timm' else (args.pretrained or False)
-    if isinstance(pre, str) and not Path(pre).is_file(): raise UserError(f"{pre}: no such weights file")
+    pre = _pretrained_arg(args)
     out_folder(args.out, '--out')
     r = train(args.model, args.root, args.fmt, args.labels, args.out, args.epochs, args.size, args.bs, args.lr, args.backbone,
               args.context, args.variant, args.schp, args.schp_start, args.cycle_len, None if args.refine == 'none' else args.refine,
@@ -251,6 +265,36 @@ def train_cmd(args):
     print(f"trained {args.model} for {args.epochs} epochs in {r['wall_s']} s on {r['hardware']}: "
           + ', '.join(f'{k}={v:.4f}' for k, v in r['final'].items()))
     print(f"wrote {Path(args.out) / 'model.pth'}, {Path(args.out) / 'result.json'}, {Path(args.out) / 'log.csv'}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #9f2c7954
+def _add_pretrain(p):
+    p.add_argument('--backbone', default='resnet18', help='backbone to pretrain: resnet101 resnet50 resnet18 mobilenetv2 hrnet_w48 hrnet_small')
+    p.add_argument('--out', default=None, help='run folder: checkpoint, log, weights (default: runs/pretrain/BACKBONE)')
+    p.add_argument('--steps', type=at_least(1), default=3000, help='optimiser steps, rounded up to whole epochs')
+    p.add_argument('--lr', type=float, default=3e-3, help='one-cycle peak learning rate (AdamW)')
+    p.add_argument('--seed', type=int, default=0, help='seed of the scenes and the initialisation')
+    p.add_argument('--n', type=at_least(1), default=8192, help='pretraining scenes in memory')
+    p.add_argument('--size', type=at_least(32), default=64, help='scene side, pixels')
+    p.add_argument('--bs', type=at_least(1), default=32, help='images per batch')
+    p.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint.pth')
+    p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:N (default: the CPU)')
+    p.add_argument('--list', action='store_true', help='list the shipped weights with their records and exit')
+
+@subcommand('pretrain', 'pretrain a backbone on the synthetic shape/texture task (the stand-in for ImageNet weights); resumable')
+@_args(_add_pretrain)
+def pretrain_cmd(args):
+    from hparse.models.backbones import shipped_weights, BACKBONES
+    if args.list:
+        for k, r in shipped_weights().items(): print(f"{k}: {r['steps']} steps, {r['bytes'] / 1e6:.1f} MB, sha256 {r['sha256'][:12]}; {r['command']}")
+        return 0
+    if args.backbone not in BACKBONES: raise UserError(f"--backbone {args.backbone}: choose from {', '.join(BACKBONES)}")
+    from hparse.pretrain import pretrain
+    out = out_folder(args.out or Path('runs/pretrain') / args.backbone, '--out')
+    r = pretrain(args.backbone, out, args.steps, args.lr, args.seed, n=args.n, size=args.size, bs=args.bs, resume=args.resume,
+                 progress=sys.stdout.isatty(), device=args.device)
+    print(f"pretrained {args.backbone} for {r['steps']} steps in {r['wall_s']:.0f} s: held-out shape mIoU {100 * r['final']['shape_mIoU']:.1f}")
+    print(f"wrote {out / r['file']} (sha256 {r['sha256'][:12]}) and {out / r['file'].replace('.pth', '.json')}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #b8f0601c
