@@ -271,7 +271,7 @@ class AugParams:
     p_flip: float = 0.5  # probability of a horizontal flip
     zoom_range: tuple|None = None  # instead of scale_factor: image zoom f ~ U(lo, hi), box scale s = 1/f
 
-HIPN_AUG = AugParams(p_rotate=0., zoom_range=(0.5, 2.0))  # HIPN's retraining: zoom in [0.5, 2.0] and flips
+HIPN_AUG = AugParams(p_rotate=0., zoom_range=(0.5, 2.0))  # HIPN's first training and retraining: zoom in [0.5, 2.0] and flips
 
 def box_cs(hw:tuple, # (H, W) of the source image
            out_hw:tuple # (H', W') of the crop

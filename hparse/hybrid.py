@@ -26,16 +26,16 @@ from .data import (Items, AugParams, HIPN_AUG, DataError, find_items, split_labe
     sample_aug, affine_matrices, eval_matrix, warp_item, eval_crop, unwarp)
 from .metrics import parsing_metrics, ConfusionMatrix
 from .losses import HIPNLoss
-from .noise import METHODS, identify_noisy
+from .noise import METHODS, EPS_GRID, identify_noisy, eps_curve
 from .models.hipn import HIPN
 from .learner import atomic_save, atomic_file, CheckpointCallback
-from .train import papers_sgd, poly_schedule, use_fast_path
+from .train import papers_sgd, papers_lr, poly_schedule, use_fast_path
 
 # %% auto #0
 __all__ = ['ARMS', 'hybrid_learner', 'to_input', 'predict_levels', 'pseudo_outputs', 'write_png', 'write_json',
            'model_fingerprint', 'PseudoLabels', 'pseudo_label', 'noise_counts', 'scores_from_counts',
-           'pseudo_noise_scores', 'draw_matrix', 'HybridDataset', 'hybrid_dls', 'train_stage', 'run_hybrid',
-           'load_weights', 'pseudo_label_dataset']
+           'pseudo_noise_scores', 'draw_matrix', 'HybridDataset', 'hybrid_dls', 'train_stage', 'hybrid_split',
+           'tune_eps', 'run_hybrid', 'load_weights', 'pseudo_label_dataset']
 
 # %% ../nbs/32_hybrid.ipynb #6e54ba70
 def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
@@ -135,9 +135,9 @@ class PseudoLabels:
         "The manifest, or None before the first run."
         p = self.root/'manifest.json'
         return json.loads(p.read_text()) if p.exists() else None
-    def items(self, root, fmt:str, ids:list)->Items:
-        "The images `ids` of the training split at `root`, labelled by these pseudo labels (readable by `hparse.data`)."
-        return find_items(root, fmt, 'train', labels=str(self.label_dir.resolve())).subset(ids)
+    def items(self, root, fmt:str, ids:list, split:str='train')->Items:
+        "The images `ids` of `split` at `root`, labelled by these pseudo labels (readable by `hparse.data`)."
+        return find_items(root, fmt, split, labels=str(self.label_dir.resolve())).subset(ids)
 
 # %% ../nbs/32_hybrid.ipynb #ef4d7b4f
 def _check_manifest(pl:PseudoLabels, cfg:dict):
@@ -270,13 +270,14 @@ def hybrid_dls(root, # dataset root
                labels:str|None=None, # label folder override of the labeled images
                aug:AugParams|None=HIPN_AUG, # training augmentation
                num_workers:int=0,
-               device=None
+               device=None,
+               unlabeled_split:str='train' # the split the pseudo-labeled ids come from ('val' in Table 2's protocol)
               )->DataLoaders:
     "DataLoaders of labeled (+ pseudo-labeled) training batches, `(image, label[, noisy])`, and clean validation."
     dls = parsing_dls(root, fmt, size, bs, labels=labels, train_ids=labeled_ids, num_workers=num_workers, aug=aug, device=device)
     if pseudo is None: return dls
     if not unlabeled_ids: raise ValueError("pseudo labels given but no unlabeled_ids")
-    src = [(dls.train.dataset.items, None), (pseudo.items(root, fmt, unlabeled_ids), None if method is None else pseudo.noisy_dir(method))]
+    src = [(dls.train.dataset.items, None), (pseudo.items(root, fmt, unlabeled_ids, unlabeled_split), None if method is None else pseudo.noisy_dir(method))]
     ds = HybridDataset(src, dls.train.dataset.size, aug, with_noisy=method is not None)
     ds.split_idx = 0
     tr = dls.train.new(ds, drop_last=len(ds) >= bs); tr._one_pass()
@@ -317,11 +318,38 @@ def train_stage(learn:Learner, # the learner of this stage
     return {**res, 'reused': False}
 
 # %% ../nbs/32_hybrid.ipynb #dc652b5b
-def _check_run(arm, method, frac, init):
+def _check_run(arm, method, frac, init, unlabeled='train', eps=0.1, tune_frac=0.):
     if arm not in ARMS: raise ValueError(f"arm must be one of {ARMS}, got {arm!r}")
     if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if init not in ('primary', 'scratch'): raise ValueError(f"init must be 'primary' or 'scratch', got {init!r}")
-    if arm != 'labeled' and frac >= 1: raise ValueError(f"frac={frac} leaves no unlabeled images: only arm='labeled' applies")
+    if unlabeled not in ('train', 'val'): raise ValueError(f"unlabeled must be 'train' or 'val', got {unlabeled!r}")
+    if arm != 'labeled' and unlabeled == 'train' and frac >= 1: raise ValueError(f"frac={frac} leaves no unlabeled images: only arm='labeled' applies")
+    if eps == 'tune' and not 0 < tune_frac < 1: raise ValueError(f"eps='tune' needs held-out labeled images: tune_frac in (0, 1), got {tune_frac}")
+    if isinstance(eps, str) and eps != 'tune': raise ValueError(f"eps must be a number or 'tune', got {eps!r}")
+
+def hybrid_split(root, fmt:str='lip', frac:float=1/8, seed:int=0,
+                 unlabeled:str='train', # 'train': the rest of the training split (Table 3); 'val': the validation split (Table 2)
+                 tune_frac:float=0., # part of the labeled ids held out from the primary model (to tune eps)
+                 labels:str|None=None
+                )->dict: # labeled, primary, tune, unlabeled: sorted id lists; split: where the unlabeled ids are
+    "Who is who in a semi-supervised run: labeled ids (primary + tune) and unlabeled ids (of the training or validation split)."
+    lab, rest = split_labeled(find_items(root, fmt, 'train', labels).ids, frac, seed)
+    unl = rest if unlabeled == 'train' else sorted(find_items(root, fmt, 'val').ids)
+    prim, tune = split_labeled(lab, 1 - tune_frac, seed) if tune_frac > 0 else (lab, [])
+    return dict(labeled=lab, primary=prim, tune=tune, unlabeled=unl, split=unlabeled)
+
+def tune_eps(model, # the primary model
+             items:Items, # labelled images it did not train on (their truth is read)
+             size:tuple, # evaluation crop
+             device=None, grid=EPS_GRID
+            )->dict: # `eps_curve`'s result
+    "Choose the certainty's eps on held-out labelled images: `eps_curve` of `model`'s part predictions on `items`."
+    was = model.training; model.eval()
+    pairs = ((predict_levels(model, [read_image(items.image(i))], size, device)[0][0].softmax(1),
+              torch.from_numpy(read_label(items.label(i), items.tax.n)).long()[None]) for i in range(len(items)))
+    curve = eps_curve(pairs, grid)
+    model.train(was)
+    return curve
 
 def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make_benchmark`)
                fmt:str='lip', # dataset layout
@@ -338,42 +366,49 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                stages:int=3, # HIPN stages
                pretrained:bool|str=False, # backbone weights: True (timm download) or a local file
                bs:int=8, # batch size
-               lr:float=7e-3, # base learning rate
+               lr:float|None=None, # base learning rate (default: `papers_lr('hipn', bs)`)
                alpha:float=0.5, # Eq. 5 weight of positive learning
                labels:str|None=None, # label folder override of the labeled images
                aug:AugParams|None=HIPN_AUG, # training augmentation
                init:str='primary', # weights the retraining starts from: 'primary' or 'scratch'
+               unlabeled:str='train', # pseudo-labeled images: 'train' (rest of the training split) or 'val' (Table 2's protocol)
+               eps:float|str=0.1, # certainty smoothing of the noisy masks, or 'tune' (chosen on the `tune_frac` held-out images)
+               tune_frac:float=0., # labeled fraction held out from the primary model to tune eps (rejoins for retraining)
                cbs=None, # extra callbacks of the retraining learner
                progress:bool=True
               )->dict: # what `result_<arm>[_<method>].json` holds
-    "Semi-supervised HIPN, one arm of Table 3: primary model, pseudo labels, noise identification, retraining."
-    _check_run(arm, method, frac, init)
-    out, tax = Path(out), get_taxonomy(fmt)
+    "Semi-supervised HIPN, one arm of Table 2 or 3: primary model, pseudo labels, noise identification, retraining."
+    _check_run(arm, method, frac, init, unlabeled, eps, tune_frac)
+    out, tax, lr = Path(out), get_taxonomy(fmt), papers_lr('hipn', bs) if lr is None else lr
     ep0, ep1 = (epochs, epochs) if isinstance(epochs, int) else tuple(epochs)
-    lab, unl = split_labeled(find_items(root, fmt, 'train', labels).ids, frac, seed)
+    sp = hybrid_split(root, fmt, frac, seed, unlabeled, tune_frac, labels)
     new_model = lambda: HIPN(tax.n, tax, backbone=backbone, C=C, stages=stages, pretrained=pretrained)
     cfg = dict(root=str(Path(root).resolve()), fmt=fmt, frac=frac, seed=seed, size=size, backbone=backbone, C=C, stages=stages,
-               bs=bs, lr=lr, alpha=alpha, labels=labels, aug=repr(aug))
+               bs=bs, lr=lr, alpha=alpha, labels=labels, aug=repr(aug), **({} if unlabeled == 'train' else dict(unlabeled=unlabeled)),
+               **(dict(tune_frac=tune_frac) if tune_frac else {}))  # non-default settings only: earlier folders stay valid
     set_seed(seed)
-    learn = hybrid_learner(hybrid_dls(root, fmt, lab, size=size, bs=bs, labels=labels, aug=aug, device=device), new_model(), tax, lr, alpha=alpha, path=out)
-    res = dict(config=dict(cfg, arm=arm, method=method, epochs=[ep0, ep1], init=init), n_labeled=len(lab), n_unlabeled=len(unl),
+    learn = hybrid_learner(hybrid_dls(root, fmt, sp['primary'], size=size, bs=bs, labels=labels, aug=aug, device=device), new_model(), tax, lr, alpha=alpha, path=out)
+    res = dict(config=dict(cfg, arm=arm, method=method, epochs=[ep0, ep1], init=init, eps=eps), n_labeled=len(sp['labeled']),
+               n_unlabeled=len(sp['unlabeled']), n_tune=len(sp['tune']), unlabeled_split=unlabeled,
                primary=train_stage(learn, ep0, out/'primary', dict(cfg, epochs=ep0), progress))
     tag = f'hl_{method}' if arm == 'hl' else arm
     if arm != 'labeled':
-        truth = find_items(root, fmt, 'train').subset(unl)
-        pl = pseudo_label(learn.model, truth, out/'pseudo', size, bs, device=device, progress=progress)
+        curve = tune_eps(learn.model, find_items(root, fmt, 'train').subset(sp['tune']), (size, size), device) if eps == 'tune' else None
+        res['eps'] = dict(value=curve['best'] if curve else float(eps), curve=curve)
+        truth = find_items(root, fmt, unlabeled).subset(sp['unlabeled'])
+        pl = pseudo_label(learn.model, truth, out/'pseudo', size, bs, device=device, progress=progress, eps=res['eps']['value'])
         res['pseudo'] = dict(folder=str(pl.root), n_predicted=pl.n_predicted)
         res['noise_identification'] = pseudo_noise_scores(pl, truth, progress)
         set_seed(seed)
         model = copy.deepcopy(learn.model) if init == 'primary' else new_model()
-        dls = hybrid_dls(root, fmt, lab, pl, unl, method if arm == 'hl' else None, size, bs, labels, aug, device=device)
+        dls = hybrid_dls(root, fmt, sp['labeled'], pl, sp['unlabeled'], method if arm == 'hl' else None, size, bs, labels, aug, device=device, unlabeled_split=unlabeled)
         rcfg = dict(cfg, arm=arm, method=method if arm == 'hl' else None, init=init, epochs=ep1, pseudo=pl.manifest['model'])
         res['retrain'] = train_stage(hybrid_learner(dls, model, tax, lr, alpha=alpha, path=out, cbs=cbs), ep1, out/f'retrain_{tag}', rcfg, progress)
     final = res.get('retrain', res['primary'])
-    res.update(miou=final['mIoU'], pixel_acc=final['pixel_acc'], mean_acc=final['mean_acc'],
-               delta_miou=final['mIoU'] - res['primary']['mIoU'])
+    res.update(miou=final['mIoU'], pixel_acc=final['pixel_acc'], mean_acc=final['mean_acc'], delta_miou=final['mIoU'] - res['primary']['mIoU'])
     write_json(out/f'result_{tag}.json', res)
     return res
+
 
 # %% ../nbs/32_hybrid.ipynb #d064c5cb
 def load_weights(model:torch.nn.Module, path:str|Path)->torch.nn.Module:

@@ -1,4 +1,4 @@
-"""A-CE2P's objective (SCHP Eq. 1-4) with a differentiable consistency term and Eq. 7 soft targets, and HIPN's hierarchical supervision with noise-tolerant hybrid (positive + negative) learning.
+"""A-CE2P's objective (SCHP Eq. 1-4) with a differentiable consistency term and the KL to the soft targets of self-correction, and HIPN's hierarchical supervision with noise-tolerant hybrid (positive + negative) learning.
 
 Docs: https://hparse.github.io/hparse/losses.html.md"""
 
@@ -14,9 +14,9 @@ from .metrics import final_logits, upsample_to
 
 # %% auto #0
 __all__ = ['masked_mean', 'pixel_ce', 'parsing_ce', 'lovasz_grad', 'lovasz_softmax', 'resize_labels', 'lovasz_loss',
-           'edge_weights', 'edge_ce', 'soft_edges', 'consistency_loss', 'consistency_argmax', 'one_hot_labels',
-           'soft_target', 'soft_kl', 'check_inputs', 'SegLossBase', 'ACE2PLoss', 'attention_target', 'attention_loss',
-           'complementary_labels', 'nl_loss', 'hybrid_loss', 'HIPNLoss']
+           'edge_weights', 'edge_ce', 'soft_edges', 'parsing_edges', 'consistency_loss', 'consistency_argmax',
+           'one_hot_labels', 'soft_kl', 'check_inputs', 'SegLossBase', 'ACE2PLoss', 'attention_target',
+           'attention_loss', 'complementary_labels', 'nl_loss', 'hybrid_loss', 'HIPNLoss']
 
 # %% ../nbs/11_losses.ipynb #e3828fab
 def masked_mean(x:torch.Tensor, # per-pixel values
@@ -105,6 +105,14 @@ def soft_edges(probs:torch.Tensor, # (B, K, H, W) class probabilities
     d = torch.stack([0.5 * (probs - pad[..., 1 + dy:1 + dy + H, 1 + dx:1 + dx + W]).abs().sum(1) for dy, dx in _NB8]).amax(0)
     return F.max_pool2d(d[:, None], width, 1, width // 2)[:, 0] if width > 1 else d
 
+def parsing_edges(probs:torch.Tensor, # (B, K, H, W) class probabilities
+                  width:int=3 # dilation window, as in `edge_labels`
+                 )->torch.Tensor: # (B, H, W) 0/1 edge map of the argmax, with the gradient of `soft_edges`
+    "e~ of Eq. 3: the edge map of the parsing result (`edge_labels` of the argmax) in value, `soft_edges` in gradient."
+    soft = soft_edges(probs, width)
+    hard = edge_labels(probs.argmax(1), width=width).to(soft)
+    return hard + soft - soft.detach()                                      # straight-through
+
 def consistency_loss(parsing_logits:torch.Tensor, # (B, K, h, w) parsing (or fusion) logits
                      edge_logits:torch.Tensor, # (B, 2, h, w) edge logits
                      target:torch.Tensor, # (B, H, W) labels (only their 255 pixels are used)
@@ -112,7 +120,7 @@ def consistency_loss(parsing_logits:torch.Tensor, # (B, K, h, w) parsing (or fus
                     )->torch.Tensor: # scalar
     "Eq. 3, differentiable: mean |e~ - e| over N+ (pixels where either branch predicts an edge)."
     size = target.shape[-2:]
-    e_tilde = soft_edges(upsample_to(parsing_logits, size).softmax(1))      # e~_n from the parsing probabilities
+    e_tilde = parsing_edges(upsample_to(parsing_logits, size).softmax(1))   # e~_n: edges of the parsing result, 0/1
     e = upsample_to(edge_logits, size).softmax(1)[:, 1]                     # e_n from the edge branch
     pos = (target != ignore) & ((e_tilde > 0.5) | (e > 0.5))                # N+
     return masked_mean((e_tilde - e).abs(), pos)                           # Eq. 3
@@ -134,18 +142,6 @@ def one_hot_labels(target:torch.Tensor, # (B, H, W) labels
     keep = target != ignore
     return F.one_hot(target.masked_fill(~keep, 0).long(), n).movedim(-1, 1).float() * keep[:, None]
 
-def soft_target(prev:torch.Tensor, # (B, H, W) labels (ŷ_0) or (B, K, H, W) previous soft labels ŷ_{m-1}
-                teacher_logits:torch.Tensor, # (B, K, h, w) logits of the aggregated model (ŷ, before softmax)
-                m:int, # cycle number, m >= 1
-                ignore:int=IGNORE
-               )->torch.Tensor: # (B, K, H, W) ŷ_m, zero vectors at ignored pixels
-    "Eq. 7: mix the previous label distribution with the teacher's probabilities, weight 1/(m+1) on the teacher."
-    K = teacher_logits.shape[1]
-    if prev.ndim == 3: prev = one_hot_labels(prev, K, ignore)
-    keep = prev.sum(1, keepdim=True) > 0
-    y_hat = upsample_to(teacher_logits, prev.shape[-2:]).softmax(1)
-    return (m / (m + 1) * prev + 1 / (m + 1) * y_hat) * keep           # Eq. 7
-
 def soft_kl(logits:torch.Tensor, # (B, K, h, w) student logits
             soft:torch.Tensor # (B, K, H, W) target distributions, zero vectors = ignored
            )->torch.Tensor: # scalar
@@ -153,6 +149,7 @@ def soft_kl(logits:torch.Tensor, # (B, K, h, w) student logits
     logp = upsample_to(logits, soft.shape[-2:]).log_softmax(1)
     kl = (torch.xlogy(soft, soft) - soft * logp).sum(1)
     return masked_mean(kl, soft.sum(1) > 0)
+
 
 # %% ../nbs/11_losses.ipynb #c56fe632
 def check_inputs(preds, target:torch.Tensor, n_out:int, who:str, ignore:int=IGNORE):
@@ -176,7 +173,7 @@ class ACE2PLoss(SegLossBase):
                  edge:bool=True, # E: class-balanced edge loss
                  iou:bool=True, # I: Lovász-softmax term
                  consistency:bool=True, # C: parsing/edge consistency
-                 weights=(0.5, 0.5), # weights of the fusion and parsing outputs in L_parsing
+                 weights=(0.5, 0.5), # weights of the fusion and parsing outputs in L_parsing and L_consistent (sum 1)
                  lovasz_at:str='label', # where L_miou is computed: 'label' (SCHP) or 'logits' (CPU shortcut, see `lovasz_loss`)
                  ignore:int=IGNORE):
         super().__init__()
@@ -189,9 +186,10 @@ class ACE2PLoss(SegLossBase):
     def forward(self, preds, target, soft=None):
         check_inputs(preds, target, 3, 'ACE2PLoss', self.ignore)
         (fusion, parsing, edge), (l1, l2, l3) = preds[:3], self.lambdas
-        loss = l2 * sum(w * self.parsing_term(o, target, soft) for w, o in zip(self.weights, (fusion, parsing)))
+        outs = tuple(zip(self.weights, (fusion, parsing)))                    # (0.5, fusion), (0.5, parsing)
+        loss = l2 * sum(w * self.parsing_term(o, target, soft) for w, o in outs)
         if self.edge: loss = loss + l1 * edge_ce(edge, edge_labels(target), self.ignore)
-        if self.consistency: loss = loss + l3 * sum(consistency_loss(o, edge, target, self.ignore) for o in (fusion, parsing))
+        if self.consistency: loss = loss + l3 * sum(w * consistency_loss(o, edge, target, self.ignore) for w, o in outs)  # lambda_3 in total
         return loss                                                            # Eq. 4
 
 # %% ../nbs/11_losses.ipynb #e3e118a1

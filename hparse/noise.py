@@ -13,8 +13,9 @@ from .labels import IGNORE, Taxonomy, get_taxonomy, to_level
 from .metrics import upsample_to
 
 # %% auto #0
-__all__ = ['METHODS', 'kl_certainty', 'neg_log_pmax', 'image_mean', 'certainty_noisy', 'consistency_noisy', 'nlnl_noisy',
-           'identify_noisy', 'noise_identification_scores', 'noise_pr_curve']
+__all__ = ['NLNL_GAMMA', 'METHODS', 'EPS_GRID', 'kl_certainty', 'neg_log_pmax', 'image_mean', 'certainty_noisy',
+           'consistency_noisy', 'nlnl_noisy', 'identify_noisy', 'noise_identification_scores', 'noise_pr_curve',
+           'eps_curve']
 
 # %% ../nbs/12_noise.ipynb #4636d882
 def kl_certainty(probs:torch.Tensor, # (B, C, H, W) class probabilities
@@ -60,15 +61,18 @@ def consistency_noisy(part_logits:torch.Tensor, # (B, K, H, W) part logits (or p
     return noisy
 
 # %% ../nbs/12_noise.ipynb #4502d08e
+NLNL_GAMMA = 0.5  # NLNL's SelPL threshold gamma (Kim et al. 2019, Sec. 3.3): clean when the label's confidence exceeds it
+
 def nlnl_noisy(probs:torch.Tensor, # (B, C, H, W) probabilities
-               threshold:float|str='mean', # 'mean' (per-image mean of p_max) or a fixed probability
-               valid:torch.Tensor|None=None
+               threshold:float|str=NLNL_GAMMA, # a fixed probability (NLNL: gamma = 0.5), or 'mean' (per-image mean of p_max)
+               valid:torch.Tensor|None=None # pixels used for the image mean of the 'mean' variant
               )->torch.Tensor: # (B, H, W) bool
-    "NLNL baseline: noisy where the top probability is below the threshold."
+    "NLNL baseline: noisy where the top probability is below a fixed threshold (or, as a variant, its image's mean)."
     pmax = probs.amax(1)
     if threshold == 'mean': return pmax < image_mean(pmax, valid)
     if isinstance(threshold, str): raise ValueError(f"threshold must be 'mean' or a number, got {threshold!r}")
     return pmax < threshold
+
 
 # %% ../nbs/12_noise.ipynb #b5e0f1f3
 METHODS = ('certainty', 'consistency', 'both', 'nlnl')
@@ -80,7 +84,7 @@ def identify_noisy(part_logits:torch.Tensor, # (B, K, h, w) part logits
                    tax:Taxonomy|str|None=None, # taxonomy (needed by consistency)
                    combine:str='or', # 'or' / 'and': how 'both' joins the two criteria
                    eps:float=0.1, # delta smoothing of the certainty
-                   threshold:float|str='mean', # NLNL threshold
+                   threshold:float|str=NLNL_GAMMA, # NLNL threshold (fixed gamma; 'mean' = per-image variant)
                    size:tuple|None=None, # (H, W) of the pseudo labels; logits are upsampled to it
                    valid:torch.Tensor|None=None # (B, H, W) pixels that count for the per-image means
                   )->torch.Tensor: # (B, H, W) bool, True = noisy pseudo label
@@ -129,3 +133,20 @@ def noise_pr_curve(score:torch.Tensor, # (B, H, W) noise score, higher = noisier
     flag = s[None] > thresholds.to(s)[:, None]                       # (T, P)
     tp = (flag & noisy).sum(1).float()
     return thresholds, tp / flag.sum(1).clamp(min=1), tp / noisy.sum().clamp(min=1)
+
+# %% ../nbs/12_noise.ipynb #e95c0a1b
+EPS_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5)  # smoothings of the delta tried by `eps_curve`
+
+def eps_curve(pairs, # iterable of (probs (B, C, H, W), truth (B, H, W)): predictions on tuning images with known truth
+              grid=EPS_GRID, # eps values to try
+              ignore:int=IGNORE
+             )->dict: # eps, accuracy (lists, one entry per eps), best (the eps of the highest accuracy), n_pixels
+    "Identification accuracy of the certainty criterion against eps, on tuning data; the best eps."
+    right, n = torch.zeros(len(grid), dtype=torch.float64), 0
+    for probs, truth in pairs:
+        valid, noisy = truth != ignore, probs.argmax(1) != truth       # the pseudo label is the argmax
+        for i, e in enumerate(grid): right[i] += ((certainty_noisy(probs, e) == noisy) & valid).sum().item()
+        n += int(valid.sum())
+    acc = (right / max(n, 1)).tolist()
+    return dict(eps=[float(e) for e in grid], accuracy=acc, best=float(grid[max(range(len(grid)), key=lambda i: (acc[i], -i))]), n_pixels=n)
+

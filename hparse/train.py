@@ -19,7 +19,7 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.torch_core import set_seed, default_device
 from fastcore.basics import patch
 from .labels import get_taxonomy
-from .data import parsing_dls, find_items
+from .data import parsing_dls, find_items, AugParams, HIPN_AUG
 from .metrics import parsing_metrics
 from .losses import ACE2PLoss, HIPNLoss
 from .models import ACE2P, create_hipn
@@ -28,13 +28,22 @@ from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text, ddp
 from fastai.distributed import rank_distrib, num_distrib
 
 # %% auto #0
-__all__ = ['SYNTH_ROOT', 'papers_sgd', 'use_fast_path', 'ace2p_learner', 'hipn_learner', 'poly_schedule', 'schp_plan',
-           'default_root', 'hardware', 'train']
+__all__ = ['PAPER_BATCH', 'PAPER_LR', 'SYNTH_ROOT', 'papers_sgd', 'papers_lr', 'use_fast_path', 'ace2p_learner', 'hipn_learner',
+           'poly_schedule', 'schp_plan', 'default_root', 'hardware', 'train']
 
 # %% ../nbs/33_train.ipynb #a1c19808
 def papers_sgd(mom:float=0.9, wd:float=5e-4):
     "SGD as both papers use it: momentum 0.9, L2 weight decay 5e-4 (coupled, as torch.optim.SGD applies it)."
     return partial(SGD, mom=mom, wd=wd, decouple_wd=False)
+
+PAPER_BATCH = dict(ace2p=36, hipn=16)  # SCHP Sec. 4.1: total batch 36; HIPN: 2 GPUs x 8 images
+PAPER_LR = 7e-3  # both papers' base learning rate
+
+def papers_lr(model:str, # 'ace2p' or 'hipn'
+              bs:int # our batch size
+             )->float:
+    "The papers' learning rate scaled linearly from the paper's batch to `bs` (Goyal et al. 2017)."
+    return PAPER_LR * bs / PAPER_BATCH[model]
 
 def use_fast_path(learn:Learner)->Learner:
     "bf16 autocast + channels-last on CUDA (fastai callbacks); nothing on the CPU, which trains in float32."
@@ -59,6 +68,7 @@ def ace2p_learner(root, # dataset root
                   labels:str|None=None, # training label folder override (e.g. 'train_segmentations_mix')
                   loss_func=None, # default: `ACE2PLoss()` (Eq. 4 with lambda = 1, 1, 0.1)
                   pretrained:bool|str=False, # backbone weights: True (download) or a local file
+                  fix_stem:bool|None=None, # SCHP Sec. 4.1: fix the stem and layer1 (default: when `pretrained`)
                   num_workers:int=0, # DataLoader workers
                   batch_aug:bool|None=None, # augment whole batches on their device (default: on CUDA); SCHP's offline refinement needs it
                   path:str|Path='runs/ace2p', # where checkpoints and logs go
@@ -70,7 +80,8 @@ def ace2p_learner(root, # dataset root
     dls = parsing_dls(root, fmt, size=size, bs=bs, labels=labels, num_workers=num_workers, device=device,
                       batch_aug=_on_cuda(device) if batch_aug is None else batch_aug)
     n = find_items(root, fmt, 'val').tax.n
-    model = ACE2P(n, backbone=backbone, context=context, pretrained=pretrained, **(model_kwargs or {}))
+    model = ACE2P(n, backbone=backbone, context=context, pretrained=pretrained, fix_stem=bool(pretrained) if fix_stem is None else fix_stem,
+                  **(model_kwargs or {}))
     return _learner(dls, model, loss_func or ACE2PLoss(), n, path, **kwargs)
 
 def hipn_learner(root, # dataset root
@@ -81,13 +92,15 @@ def hipn_learner(root, # dataset root
                  loss_func=None, # default: `HIPNLoss(taxonomy)`
                  pretrained:bool|str=False, num_workers:int=0, batch_aug:bool|None=None, path:str|Path='runs/hipn', device=None,
                  model_kwargs:dict|None=None, # overrides of the variant's arguments (stages, bottom_up, C, ...)
+                 aug:AugParams|None=HIPN_AUG, # HIPN's augmentation, at the first training as at the retraining
                  **kwargs)->Learner:
     "A fastai Learner for HIPN on the dataset at `root`."
     dls = parsing_dls(root, fmt, size=size, bs=bs, labels=labels, train_ids=train_ids, num_workers=num_workers, device=device,
-                      batch_aug=_on_cuda(device) if batch_aug is None else batch_aug)
+                      batch_aug=_on_cuda(device) if batch_aug is None else batch_aug, aug=aug)
     tax = find_items(root, fmt, 'val').tax
     model = create_hipn(variant, tax, pretrained=pretrained, **(model_kwargs or {}))
-    return _learner(dls, model, loss_func or HIPNLoss(tax), tax.n, path, **kwargs)
+    plain = dict(w_half=0., w_full=0.) if model.n_stages == 0 else {}  # the HRNet baseline: part CE only
+    return _learner(dls, model, loss_func or HIPNLoss(tax, **plain), tax.n, path, **kwargs)
 
 # %% ../nbs/33_train.ipynb #18543418
 def poly_schedule(lr:float, power:float=0.9):
@@ -149,7 +162,7 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
           labels:str|None=None, # training label folder override (e.g. 'train_segmentations_mix')
           out:str|Path='runs/train', # output folder
           epochs:int=150, # total epochs
-          size:int=473, bs:int=8, lr:float=7e-3,
+          size:int=473, bs:int=8, lr:float|None=None, # learning rate (default: `papers_lr` of `model` at `bs`)
           backbone:str='resnet101', context:str='psp', # A-CE2P
           variant:str='hipn_w48', # HIPN (a `HIPN_VARIANTS` name)
           schp:bool=True, # A-CE2P: self-correction cycles (SCHP)
@@ -162,7 +175,7 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
     "Train A-CE2P (with SCHP) or HIPN on a dataset; write checkpoint, logs, final model and result JSON to `out`; DDP under `torchrun`."
     from hparse.inference import save_parser
     if device is None and torch.cuda.is_available() and 'LOCAL_RANK' in os.environ: device = f"cuda:{os.environ['LOCAL_RANK']}"  # a GPU per rank
-    fmt = fmt or ('lip' if model == 'ace2p' else 'ppp')
+    fmt, lr = fmt or ('lip' if model == 'ace2p' else 'ppp'), papers_lr(model, bs) if lr is None else lr
     root, out = default_root(fmt, root), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     set_seed(seed, reproducible=True)

@@ -8,7 +8,7 @@ Docs: https://hparse.github.io/hparse/models.ace2p.html.md"""
 from __future__ import annotations
 import torch
 from torch import nn
-from .backbones import ConvBNAct, create_backbone
+from .backbones import ConvBNAct, create_backbone, freeze_stem
 from .context import create_context, resize_like
 
 # %% auto #0
@@ -70,12 +70,14 @@ class ACE2P(nn.Module):
                  pretrained:bool|str=False, # backbone weights: True (timm download) or a local file
                  nf_context:int=512, # context module output channels
                  nf:int=256, # width of the decoder, of each edge scale and of the fusion head (SCHP: 256)
+                 fix_stem:bool=False, # SCHP Sec. 4.1: fix the stem and layer1 of the backbone (`freeze_stem`)
                 ):
         super().__init__()
         if num_classes < 2: raise ValueError(f"num_classes must be >= 2, got {num_classes}")
         kw = dict(norm_layer=norm_layer, act_layer=act_layer)
         self.num_classes = num_classes
         self.backbone = create_backbone(backbone, pretrained=pretrained)
+        if fix_stem: freeze_stem(self.backbone)
         ch = self.backbone.feature_info.channels()
         self.context = create_context(context, ch[-1], nf_context, **kw)
         self.decoder = Decoder(num_classes, nf_context, ch[0], nf=nf, **kw)

@@ -15,8 +15,8 @@ from torch import nn
 import timm
 
 # %% auto #0
-__all__ = ['BACKBONES', 'SHIPPED_DIR', 'ConvBNAct', 'dilate_layer4', 'pad_to_multiple', 'load_weights_file', 'file_sha256',
-           'shipped_weights', 'shipped_path', 'resolve_pretrained', 'create_backbone']
+__all__ = ['BACKBONES', 'SHIPPED_DIR', 'STEM', 'ConvBNAct', 'dilate_layer4', 'pad_to_multiple', 'load_weights_file',
+           'file_sha256', 'shipped_weights', 'shipped_path', 'resolve_pretrained', 'create_backbone', 'freeze_stem']
 
 # %% ../../nbs/20_models.backbones.ipynb #89f0d147
 class ConvBNAct(nn.Sequential):
@@ -151,3 +151,15 @@ def create_backbone(name:str='resnet101', # a key of `BACKBONES`
     if timm_name.startswith('hrnet'): pad_to_multiple(m, 32)
     if isinstance(pretrained, (str, Path)): load_weights_file(m, pretrained)
     return m
+
+# %% ../../nbs/20_models.backbones.ipynb #5d3a9e61
+STEM = ('conv1', 'bn1', 'layer1')  # a timm ResNet's stem (deep: three 3x3 convs and BNs) and its first residual stage
+
+def freeze_stem(m:nn.Module # a ResNet backbone of `create_backbone`
+               )->nn.Module: # the same module, stem and layer1 fixed
+    "SCHP Sec. 4.1's 'fix the first three residual layers', read as the stem and layer1: their parameters stop training."
+    missing = [n for n in STEM if not hasattr(m, n)]
+    if missing: raise ValueError(f"freeze_stem needs a ResNet backbone with {STEM}; this one lacks {missing}")
+    for n in STEM: getattr(m, n).requires_grad_(False)
+    return m
+

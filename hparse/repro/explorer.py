@@ -16,7 +16,7 @@ import torch
 import matplotlib.pyplot as plt
 from ..labels import IGNORE, Taxonomy, get_taxonomy, colorize, legend_handles
 from ..data import DataError, find_items, read_image, read_label
-from ..noise import METHODS, kl_certainty, image_mean, consistency_noisy, identify_noisy, noise_identification_scores
+from ..noise import METHODS, NLNL_GAMMA, kl_certainty, image_mean, consistency_noisy, identify_noisy, noise_identification_scores
 from ..models.hipn import HIPN
 from ..hybrid import predict_levels, load_weights, model_fingerprint, PseudoLabels
 
@@ -107,9 +107,9 @@ def _nlnl_threshold(v:ImageView, threshold)->torch.Tensor:
 
 def noisy_mask(v:ImageView, # the image
                method:str='both', # one of `hparse.noise.METHODS`
-               t:float=1., # threshold multiplier (1: the per-image average, the paper's rule)
+               t:float=1., # threshold multiplier (1: each method's own rule: the certainty's image mean, NLNL's gamma)
                combine:str='or', # how 'both' joins certainty and consistency
-               threshold:float|str='mean' # NLNL's threshold ('mean' or a probability), divided by `t`
+               threshold:float|str=NLNL_GAMMA # NLNL's threshold (its fixed gamma, a probability, or 'mean'), divided by `t`
               )->torch.Tensor: # (H, W) bool, True = noisy pseudo label
     "The pixels `method` flags as noisy at threshold multiplier `t`."
     if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -171,9 +171,10 @@ class Exploration:
         self.noise_kw = dict(self.manifest.get('noise_kw', {}))
         if root is None and not self.root.is_dir():
             raise DataError(self.root, f"the dataset root of {self.folder/'primary'/'config.json'} was not found (moved? pass root=)")
-        items = find_items(self.root, self.fmt, 'train')
+        split = self.cfg.get('unlabeled', 'train')  # 'val' for Table 2's protocol (`run_hybrid(unlabeled='val')`)
+        items = find_items(self.root, self.fmt, split)
         unknown = sorted(set(self.ids) - set(items.ids))
-        if unknown: raise DataError(self.root, f"{len(unknown)} pseudo-labeled ids are not in this dataset's training split (e.g. {unknown[0]}): wrong root?")
+        if unknown: raise DataError(self.root, f"{len(unknown)} pseudo-labeled ids are not in this dataset's {split} split (e.g. {unknown[0]}): wrong root?")
         self.items = items.subset(self.ids)
         self.model = load_weights(HIPN(self.tax.n, self.tax, backbone=self.cfg['backbone'], C=self.cfg['C'], stages=self.cfg['stages']),
                                   self.folder/'primary'/'model.pth').eval().to(device)

@@ -16,27 +16,33 @@ import torch
 from PIL import Image
 from ..labels import get_taxonomy, to_level
 from ..data import find_items, read_image, read_label, split_labeled
-from ..noise import METHODS, kl_certainty, neg_log_pmax, noise_pr_curve
+from ..noise import METHODS, NLNL_GAMMA, kl_certainty, neg_log_pmax, noise_pr_curve
 from ..models import HIPN, count_cost
 from ..train import train
-from ..hybrid import run_hybrid, predict_levels, load_weights
+from ..hybrid import run_hybrid, hybrid_split, predict_levels, load_weights
 from ..inference import evaluate, load_parser, predict, Parser
 from .core import (Context, Scale, experiment, renderer, load_result, paper_table, side_by_side, fmt_table,
     write_table, save_figure, scale_note, ordering, prepare_data, get_scale, run_experiment)
 
 # %% auto #0
-__all__ = ['SETTINGS', 'T2_ARMS', 'PPP_COLUMNS', 'T2_SHORT', 'HIPN_EXPERIMENTS', 'settings', 'frac_name', 'table1_variants',
-           'full_variant', 'train_variant', 'variant_cost', 'from_b64png', 'qualitative', 'exp_stages', 'hybrid_run',
-           'noise_scores', 'pr_curves', 'exp_noise_identification', 'exp_semi_supervised', 'per_class_row', 'exp_sota',
-           'certainty_examples', 'exp_certainty', 'reading', 'collapsed', 'table1_frame', 'table1_cost_frame',
-           'table1_claims', 'table2_frame', 'table2_claims', 'table3_frame', 'table3_claims', 'table4_frame',
-           'table5_frame', 'sota_claims', 'figure_stages', 'figure_qualitative', 'figure_pr', 'figure_semi',
-           'figure_certainty', 'render_hipn']
+__all__ = ['SETTINGS', 'T2_PROTOCOLS', 'T2_ARMS', 'PPP_COLUMNS', 'T2_SHORT', 'HIPN_EXPERIMENTS', 'settings', 'frac_name',
+           'table1_variants', 'full_variant', 'train_variant', 'variant_cost', 'from_b64png', 'qualitative',
+           'exp_stages', 'hybrid_run', 't2_protocol', 't2_run', 'noise_scores', 'pr_curves', 'exp_noise_identification',
+           'exp_semi_supervised', 'per_class_row', 'exp_sota', 'certainty_examples', 'exp_certainty', 'reading',
+           'collapsed', 'table1_frame', 'table1_cost_frame', 'table1_claims', 't2_data', 'table2_frame',
+           'table2_claims', 'table3_frame', 'table3_claims', 'table4_frame', 'table5_frame', 'sota_claims',
+           'figure_stages', 'figure_qualitative', 'figure_pr', 'figure_eps', 'figure_semi', 'figure_certainty',
+           'render_hipn']
 
 # %% ../../nbs/52_repro.hipn.ipynb #b97d1ffd
 SETTINGS = {  # scale name -> HIPN experiment settings
-    'quick': dict(t2_frac=1/2, t3_fracs=(1/8, 1/2, 1), stages=3, retrain_epochs=4, n_fig5=3, pr_points=41, eps=0.1),
-    'full': dict(t2_frac=1/2, t3_fracs=(1/8, 1/2, 1), stages=3, retrain_epochs=None, n_fig5=4, pr_points=101, eps=0.1),
+    'quick': dict(t2_protocol='paper', tune_frac=1/8, t3_fracs=(1/8, 1/2, 1), stages=3, retrain_epochs=4, n_fig5=3, pr_points=41, eps=0.1),
+    'full': dict(t2_protocol='paper', tune_frac=1/8, t3_fracs=(1/8, 1/2, 1), stages=3, retrain_epochs=None, n_fig5=4, pr_points=101, eps=0.1),
+}  # eps: the fixed smoothing of Table 3 and Figure 4 (Table 2 chooses its own on the held-out images)
+
+T2_PROTOCOLS = {  # Table 2 protocol -> `run_hybrid`'s labeled fraction and unlabeled split, and the run folder
+    'paper': dict(frac=1, unlabeled='val', folder='table2_paper'),  # HIPN: "the training set as labeled, test set as unlabeled"
+    'half': dict(frac=1/2, unlabeled='train', folder='table2_half'),  # variant: halves of the training set; validation unseen
 }
 
 def settings(ctx:Context)->dict:
@@ -130,12 +136,20 @@ T2_ARMS = {  # Table 2 row -> (arm, method) of `run_hybrid`
     'consistency alone (not in the paper)': ('hl', 'consistency'),
 }
 
-def hybrid_run(ctx:Context, folder:str, root, fmt:str, frac:float, arm:str, method:str='both')->dict:
+def hybrid_run(ctx:Context, folder:str, root, fmt:str, frac:float, arm:str, method:str='both', **kw)->dict:
     "One `run_hybrid` arm of the scale (K and retraining epochs from `SETTINGS`); arms sharing `folder` share primary and pseudo labels."
     s, st = ctx.scale, settings(ctx)
     return run_hybrid(root, fmt, frac=frac, arm=arm, method=method, epochs=(s.hipn_epochs, st['retrain_epochs']), size=s.size,
                       backbone=s.hipn_backbone, out=ctx.run_dir('hipn', folder), seed=s.seed, device=ctx.device, C=s.hipn_C,
-                      stages=st['stages'], bs=s.bs, progress=ctx.progress)
+                      stages=st['stages'], bs=s.bs, progress=ctx.progress, **kw)
+
+def t2_protocol(ctx:Context)->dict: "Table 2's protocol at `ctx`'s scale (a `T2_PROTOCOLS` entry)."; return T2_PROTOCOLS[settings(ctx)['t2_protocol']]
+
+def t2_run(ctx:Context, arm:str, method:str='both')->dict:
+    "One Table 2 arm under the scale's protocol, with eps chosen on the labeled images held out from the primary model."
+    p = t2_protocol(ctx)
+    return hybrid_run(ctx, p['folder'], ctx.ppp_root, 'ppp', p['frac'], arm, method, unlabeled=p['unlabeled'], eps='tune',
+                      tune_frac=settings(ctx)['tune_frac'])
 
 def noise_scores(model, items, size:int, eps:float=0.1, device=None)->dict:
     "Per-pixel noise scores (higher = noisier) of `model`'s pseudo labels on `items`, pooled, with pseudo labels and truth."
@@ -146,7 +160,7 @@ def noise_scores(model, items, size:int, eps:float=0.1, device=None)->dict:
         part, half, full = predict_levels(model, [read_image(items.image(i))], (size, size), device)[0]
         p = part.softmax(1)
         cert = kl_certainty(p, eps)[0]; cert = cert - cert.mean()
-        conf = -p.amax(1)[0]; conf = conf - conf.mean()
+        conf = NLNL_GAMMA - p.amax(1)[0]                                   # > 0 where NLNL flags (p_max < gamma)
         cons = ((to_level(part.argmax(1), tax, 'half') != half.argmax(1)).float() + (to_level(part.argmax(1), tax, 'full') != full.argmax(1)).float())[0]
         sc['certainty'].append(cert); sc['nlnl'].append(conf); sc['consistency'].append(cons - 0.5)
         sc['both'].append(torch.where(cons > 0, torch.full_like(cert, 1e3), cert))
@@ -156,7 +170,7 @@ def noise_scores(model, items, size:int, eps:float=0.1, device=None)->dict:
 
 def pr_curves(ns:dict, # `noise_scores`
               points:int=41)->dict:
-    "Precision and recall of each method as its threshold moves (quantiles of its score), and at the paper's threshold (0)."
+    "Precision and recall of each method as its threshold moves (quantiles of its score), and at its own threshold (0)."
     out = {}
     for m, s in ns['scores'].items():
         fin = s[s < 1e2]
@@ -169,28 +183,28 @@ def pr_curves(ns:dict, # `noise_scores`
     return out
 
 # %% ../../nbs/52_repro.hipn.ipynb #813bb4b6
-@experiment('hipn_noise_identification', 'HIPN Table 2 (noise identification on PPP; labeled/unlabeled split of the training set) and precision/recall curves')
+def _t2_row(row:str, arm:str, method:str, r:dict)->dict:
+    "One row of our Table 2 from a `run_hybrid` result (identification scores in %, none for the noise-blind PL row)."
+    ni, pl = r['noise_identification'].get(method, {}), arm == 'pl'
+    pct = lambda k: None if pl else 100 * ni[k]
+    return dict(method=row, arm=arm, id_method=None if pl else method, clean_noisy_accuracy=pct('accuracy'), precision=pct('precision'),
+                recall=pct('recall'), flagged=pct('flagged_fraction'), mIoU=100 * r['miou'], pixel_acc=100 * r['pixel_acc'], mean_acc=100 * r['mean_acc'])
+
+@experiment('hipn_noise_identification', "HIPN Table 2 (noise identification on PPP; the paper's train -> test protocol), eps and precision/recall curves")
 def exp_noise_identification(ctx:Context)->dict:
-    "Primary HIPN on part of the PPP training set, pseudo labels for the rest, retraining per identification method; PR curves."
-    st, rows = settings(ctx), []
-    for row, (arm, method) in T2_ARMS.items():
-        r = hybrid_run(ctx, 'table2', ctx.ppp_root, 'ppp', st['t2_frac'], arm, method)
-        ni = r['noise_identification']
-        rows.append(dict(method=row, arm=arm, id_method=None if arm == 'pl' else method,
-                         clean_noisy_accuracy=None if arm == 'pl' else 100 * ni[method]['accuracy'],
-                         precision=None if arm == 'pl' else 100 * ni[method]['precision'],
-                         recall=None if arm == 'pl' else 100 * ni[method]['recall'],
-                         flagged=None if arm == 'pl' else 100 * ni[method]['flagged_fraction'], mIoU=100 * r['miou'],
-                         pixel_acc=100 * r['pixel_acc'], mean_acc=100 * r['mean_acc']))
-    s = ctx.scale
-    tax = get_taxonomy('ppp')
-    model = load_weights(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', 'table2', 'primary', 'model.pth'))
-    items = find_items(ctx.ppp_root, 'ppp', 'train').subset(split_labeled(find_items(ctx.ppp_root, 'ppp', 'train').ids, st['t2_frac'], s.seed)[1])
-    ns = noise_scores(model, items, s.size, st['eps'], ctx.device)
-    return dict(rows=rows, frac=st['t2_frac'], n_labeled=r['n_labeled'], n_unlabeled=r['n_unlabeled'], primary_mIoU=100 * r['primary']['mIoU'],
-                noisy_fraction=100 * ni['both']['noisy_fraction'], pseudo_label_mIoU=100 * ni['pseudo_labels']['miou'],
-                epochs=[s.hipn_epochs, st['retrain_epochs']], stages=st['stages'], folder=str(ctx.run_dir('hipn', 'table2')),
+    "Primary HIPN on the labeled PPP images, eps tuned on held-out ones, pseudo labels, retraining per identification method; curves."
+    st, p, s, tax = settings(ctx), t2_protocol(ctx), ctx.scale, get_taxonomy('ppp')
+    rows = [_t2_row(row, arm, method, r := t2_run(ctx, arm, method)) for row, (arm, method) in T2_ARMS.items()]
+    ni, eps = r['noise_identification'], r['eps']['value']
+    model = load_weights(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder'], 'primary', 'model.pth'))
+    ids = hybrid_split(ctx.ppp_root, 'ppp', p['frac'], s.seed, p['unlabeled'], st['tune_frac'])['unlabeled']
+    ns = noise_scores(model, find_items(ctx.ppp_root, 'ppp', p['unlabeled']).subset(ids), s.size, eps, ctx.device)
+    return dict(rows=rows, protocol=st['t2_protocol'], frac=p['frac'], unlabeled_split=p['unlabeled'], n_labeled=r['n_labeled'],
+                n_unlabeled=r['n_unlabeled'], n_tune=r['n_tune'], eps=eps, eps_curve=r['eps']['curve'], nlnl_threshold=NLNL_GAMMA,
+                primary_mIoU=100 * r['primary']['mIoU'], noisy_fraction=100 * ni['both']['noisy_fraction'], pseudo_label_mIoU=100 * ni['pseudo_labels']['miou'],
+                epochs=[s.hipn_epochs, st['retrain_epochs']], stages=st['stages'], folder=str(ctx.run_dir('hipn', p['folder'])),
                 pr=pr_curves(ns, st['pr_points']))
+
 
 # %% ../../nbs/52_repro.hipn.ipynb #0254b273
 @experiment('hipn_semi_supervised', 'HIPN Table 3 (labeled fraction 1/8, 1/2, 1 with labeled only / PL / HL on LIP)')
@@ -225,15 +239,15 @@ def exp_sota(ctx:Context)->dict:
     full = full_variant(s.stages)
     t4 = [per_class_row('HRNet', Path(train_variant(ctx, 'baseline', 0, False)['folder']) / 'model.pth', ctx),
           per_class_row('HIPN', Path(train_variant(ctx, full, *variants[full])['folder']) / 'model.pth', ctx)]
-    hybrid_run(ctx, 'table2', ctx.ppp_root, 'ppp', st['t2_frac'], 'hl', 'both')
+    t2 = t2_protocol(ctx)['folder']; t2_run(ctx, 'hl', 'both')
     tax = get_taxonomy('ppp')
-    hl = load_weights(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', 'table2', 'retrain_hl_both', 'model.pth'))
-    t4.append(per_class_row('HIPN(+HL)', Parser(hl, tax, (s.size, s.size), 'table2/retrain_hl_both'), ctx))
+    hl = load_weights(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2, 'retrain_hl_both', 'model.pth'))
+    t4.append(per_class_row('HIPN(+HL)', Parser(hl, tax, (s.size, s.size), f'{t2}/retrain_hl_both'), ctx))
     full_lip = hybrid_run(ctx, 'table3/frac_1', ctx.lip_root, 'lip', 1, 'labeled')
     half_hl = hybrid_run(ctx, 'table3/frac_1_2', ctx.lip_root, 'lip', 1/2, 'hl', 'both')
     row = lambda m, r: dict(method=m, pixel_acc=100 * r['pixel_acc'], mean_acc=100 * r['mean_acc'], mIoU=100 * r['miou'])
     return dict(table4=t4, table5=[row('HIPN', full_lip), row('HIPN(+HL)', half_hl)], full=full,
-                table4_runs=dict(HRNet='hipn/table1/baseline', HIPN=f'hipn/table1/{full}', **{'HIPN(+HL)': 'hipn/table2/retrain_hl_both'}),
+                table4_runs=dict(HRNet='hipn/table1/baseline', HIPN=f'hipn/table1/{full}', **{'HIPN(+HL)': f'hipn/{t2}/retrain_hl_both'}),
                 table5_runs={'HIPN': 'hipn/table3/frac_1 (labeled only, every label)', 'HIPN(+HL)': 'hipn/table3/frac_1_2 (HL, 1/2 labeled)'})
 
 # %% ../../nbs/52_repro.hipn.ipynb #29e72850
@@ -293,6 +307,12 @@ def table1_claims(res:dict)->pd.DataFrame:
     c += [(f'K{b}_{d}', f'K{a}_{d}') for d in ('topdown', 'both') for a, b in zip(ks, ks[1:]) if f'K{a}_{d}' in v and f'K{b}_{d}' in v]
     c += [(f'K{k}_both', f'K{k}_topdown') for k in ks if f'K{k}_both' in v]
     return ordering(v, c)
+
+def t2_data(res:dict)->str:
+    "Which images were labeled and unlabeled in a Table 2 result (older results: the half split), and the eps used."
+    if res.get('unlabeled_split') != 'val': return f"{res['n_labeled']} / unlabeled {res['n_unlabeled']} training images"
+    return (f"{res['n_labeled']} training images ({res['n_tune']} of them held out from the primary model to choose the certainty's "
+            f"eps = {res['eps']}) / unlabeled {res['n_unlabeled']} validation images; NLNL threshold p_max < {res['nlnl_threshold']}")
 
 def table2_frame(res:dict)->pd.DataFrame:
     "Table 2: clean/noisy identification accuracy and mIoU after retraining (%), the paper's and ours (with precision/recall)."
@@ -374,7 +394,7 @@ def figure_qualitative(res:dict):
     return fig
 
 def figure_pr(res:dict):
-    "Precision/recall of each noise-identification method as its threshold moves; the paper's threshold (image mean) marked."
+    "Precision/recall of each noise-identification method as its threshold moves; each method's own threshold marked."
     plt = _style()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     names = dict(nlnl='NLNL (p_max)', certainty='certainty (KL)', consistency='consistency', both='certainty & consistency')
@@ -383,9 +403,22 @@ def figure_pr(res:dict):
         l, = ax.plot([c['recall'][i] for i in keep], [c['precision'][i] for i in keep], '-' if m != 'consistency' else 'o--', label=names.get(m, m))
         a = c['at_paper_threshold']; ax.plot(a['recall'], a['precision'], '*', ms=12, c=l.get_color())
     ax.axhline(res['noisy_fraction'] / 100, ls=':', c='grey', label='noisy fraction (chance precision)')
-    ax.set(xlabel='recall of noisy pixels', ylabel='precision', xlim=(0, 1), ylim=(0, 1),
-           title='noisy pseudo labels (synthetic PPP-layout); * = per-image mean threshold')
-    ax.title.set_fontsize(9); ax.legend(fontsize=8)
+    star = (f"* = own threshold (certainty: image mean; NLNL: p_max < {res['nlnl_threshold']})" if 'nlnl_threshold' in res
+            else '* = per-image mean threshold (NLNL too: an older result)')
+    ax.set(xlabel='recall of noisy pixels', ylabel='precision', xlim=(0, 1), ylim=(0, 1), title=f'noisy pseudo labels (synthetic PPP-layout); {star}')
+    ax.title.set_fontsize(8); ax.legend(fontsize=8)
+    return fig
+
+def figure_eps(res:dict):
+    "The certainty's identification accuracy against eps on the held-out labeled images, the chosen eps marked."
+    plt = _style()
+    c = res['eps_curve']
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.semilogx(c['eps'], [100 * a for a in c['accuracy']], 'o-')
+    ax.axvline(c['best'], ls='--', c='C3', label=f"chosen eps = {c['best']:g}")
+    ax.set(xlabel='eps (smoothing of the delta)', ylabel='clean/noisy accuracy (%)',
+           title=f"certainty on {c['n_pixels']} pixels of held-out labeled images (not the evaluation images)")
+    ax.title.set_fontsize(8); ax.legend(fontsize=8)
     return fig
 
 def figure_semi(res:dict):
@@ -429,10 +462,11 @@ def render_hipn(folder)->list:
                 write_table(table1_cost_frame(r), folder, 'hipn_table1_cost', n),
                 save_figure(figure_stages(r), folder, 'hipn_table1_stages'), save_figure(figure_qualitative(r), folder, 'hipn_figure5')]
     if (r := load_result(folder, 'hipn_noise_identification')):
-        n = _note(r, datasets=('ppp',), labeled=f"{r['n_labeled']} / unlabeled {r['n_unlabeled']} training images", epochs=r['epochs'])
+        n = _note(r, datasets=('ppp',), labeled=t2_data(r), epochs=r['epochs'])
         a, m = table2_claims(r)
         out += [write_table(table2_frame(r), folder, 'hipn_table2', n + '\n\n' + reading(a, 'Identification accuracy') + ' ' + reading(m, 'mIoU') + ' ' + collapsed(r['rows'], 7, 'method')),
                 save_figure(figure_pr(r), folder, 'hipn_table2_pr')]
+        if r.get('eps_curve'): out.append(save_figure(figure_eps(r), folder, 'hipn_table2_eps'))
     if (r := load_result(folder, 'hipn_semi_supervised')):
         n = _note(r, datasets=('lip',), epochs=r['epochs'], stages=r['stages'])
         out += [write_table(table3_frame(r), folder, 'hipn_table3', n + '\n\n' + reading(table3_claims(r), 'Table 3') + ' ' + collapsed([dict(r, name=f"{r['training']} @ {r['labeled_fraction']}") for r in r['rows']], 20)),

@@ -21,7 +21,7 @@ from ..metrics import final_logits
 from ..losses import ACE2PLoss
 from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file
 from ..schp import SCHPCallback, online_target
-from ..train import ace2p_learner
+from ..train import ace2p_learner, papers_lr
 from ..inference import save_parser, evaluate, save_label_png
 from .core import (experiment, renderer, paper_table, side_by_side, write_table, save_figure, scale_note,
                                ordering, load_result, Context)
@@ -35,8 +35,8 @@ __all__ = ['SETTINGS', 'BRANCHES', 'SHOWN_FILE', 'LOSSES', 'SCHP_TABLES', 'schp_
 
 # %% ../../nbs/51_repro.schp.ipynb #fb40899b
 SETTINGS = {
-    'quick': dict(lr=7e-3, n_shown=4, noise_context='psp'),
-    'full': dict(lr=7e-3, n_shown=4, noise_context='psp'),
+    'quick': dict(lr=None, n_shown=4, noise_context='psp'),  # lr None: `papers_lr('ace2p', bs)`
+    'full': dict(lr=None, n_shown=4, noise_context='psp'),
 }
 
 def schp_settings(scale)->dict:
@@ -83,14 +83,15 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
              aggregate:bool=True, refine:str|None='online', # SCHP switches (Table 4)
              labels:str|None=None, clean:str|None=None, # training labels, and their clean truth (label-quality records)
              loss:dict|None=None, # `ACE2PLoss` switches (edge, iou, consistency); None: all on
-             epochs:int=9, start:int=6, cycle_len:int=1, size:int=64, bs:int=16, lr:float=7e-3, seed:int=0,
+             epochs:int=9, start:int=6, cycle_len:int=1, size:int=64, bs:int=16, lr:float|None=None, seed:int=0, # lr default: `papers_lr('ace2p', bs)`
              init=None, # a checkpoint to start from (a shared initial stage)
              snapshot:bool=False, # write `stage.pth`: the checkpoint at the end of the initial stage
              shown:list|None=None, # training-image indices whose refined labels are written each cycle (`refined/`)
              cbs:list|None=None, # extra callbacks of the fit
              device=None, progress:bool=True)->dict:
     "Train A-CE2P with SCHP's schedule and cycles in `folder` (resumable; a finished run is read back)."
-    folder = Path(folder); done = folder / 'result.json'
+    folder, lr = Path(folder), papers_lr('ace2p', bs) if lr is None else lr
+    done = folder / 'result.json'
     if done.exists(): return json.loads(done.read_text())
     folder.mkdir(parents=True, exist_ok=True)
     ckpt = folder / 'checkpoint.pth'
