@@ -28,8 +28,8 @@ from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text, ddp
 from fastai.distributed import rank_distrib, num_distrib
 
 # %% auto #0
-__all__ = ['PAPER_BATCH', 'PAPER_LR', 'SYNTH_ROOT', 'papers_sgd', 'papers_lr', 'use_fast_path', 'ace2p_learner', 'hipn_learner',
-           'poly_schedule', 'schp_plan', 'default_root', 'hardware', 'train']
+__all__ = ['PAPER_BATCH', 'PAPER_LR', 'SYNTH_ROOT', 'papers_sgd', 'papers_lr', 'cpu_has_bf16', 'CPUAutocast', 'use_fast_path',
+           'ace2p_learner', 'hipn_learner', 'poly_schedule', 'schp_plan', 'default_root', 'hardware', 'train']
 
 # %% ../nbs/33_train.ipynb #a1c19808
 def papers_sgd(mom:float=0.9, wd:float=5e-4):
@@ -45,18 +45,36 @@ def papers_lr(model:str, # 'ace2p' or 'hipn'
     "The papers' learning rate scaled linearly from the paper's batch to `bs` (Goyal et al. 2017)."
     return PAPER_LR * bs / PAPER_BATCH[model]
 
-def use_fast_path(learn:Learner)->Learner:
-    "bf16 autocast + channels-last on CUDA (fastai callbacks); nothing on the CPU, which trains in float32."
+def cpu_has_bf16()->bool:
+    "Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), as oneDNN reports it: detected, never assumed."
+    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError): return False
+
+class CPUAutocast(Callback):
+    "The forward pass under CPU bf16 autocast (fastai's `MixedPrecision` is CUDA-only); predictions back in float32 for the loss."
+    order = 10
+    def before_batch(self): self.ctx = torch.autocast('cpu', dtype=torch.bfloat16); self.ctx.__enter__()
+    def after_pred(self):
+        self._exit()
+        p = self.pred
+        self.learn.pred = type(p)(o.float() for o in p) if isinstance(p, (tuple, list)) else p.float()
+    def _exit(self):
+        if getattr(self, 'ctx', None) is not None: self.ctx.__exit__(None, None, None); self.ctx = None
+    def after_batch(self): self._exit()  # also after a failed or cancelled forward
+
+def use_fast_path(learn:Learner, cpu_bf16:bool=False)->Learner:
+    "bf16 autocast + channels-last on CUDA (fastai callbacks); on the CPU float32, or bf16 autocast when asked and the CPU has it."
     if learn.dls.device is not None and torch.device(learn.dls.device).type == 'cuda':
         learn.add_cbs([ChannelsLast(), MixedPrecision(amp_mode='bf16')])
+    elif cpu_bf16 and cpu_has_bf16(): learn.add_cb(CPUAutocast())
     return learn
 
 def _on_cuda(device=None)->bool: return torch.device(device or default_device()).type == 'cuda'
 
-def _learner(dls, model, loss_func, n_classes, path, **kw):
+def _learner(dls, model, loss_func, n_classes, path, cpu_bf16:bool=False, **kw):
     kw = dict(opt_func=papers_sgd(), wd_bn_bias=True, **kw)  # the papers' optimiser unless told otherwise
     learn = Learner(dls, model, loss_func=loss_func, metrics=parsing_metrics(n_classes), path=path, **kw)
-    return use_fast_path(learn)
+    return use_fast_path(learn, cpu_bf16)
 
 # %% ../nbs/33_train.ipynb #cf5160e8
 def ace2p_learner(root, # dataset root
