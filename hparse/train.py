@@ -72,7 +72,7 @@ def use_fast_path(learn:Learner, cpu_bf16:bool=False)->Learner:
 def _on_cuda(device=None)->bool: return torch.device(device or default_device()).type == 'cuda'
 
 def _learner(dls, model, loss_func, n_classes, path, cpu_bf16:bool=False, **kw):
-    kw = dict(opt_func=papers_sgd(), wd_bn_bias=True, **kw)  # the papers' optimiser unless told otherwise
+    kw = {'opt_func': papers_sgd(), 'wd_bn_bias': True, **kw}  # the papers' optimiser unless told otherwise
     learn = Learner(dls, model, loss_func=loss_func, metrics=parsing_metrics(n_classes), path=path, **kw)
     return use_fast_path(learn, cpu_bf16)
 
