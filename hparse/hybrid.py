@@ -20,22 +20,22 @@ from fastai.callback.schedule import ParamScheduler
 import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
 from fastai.data.core import DataLoaders
 from fastai.torch_core import TensorImage, TensorMask, default_device, set_seed
-from fastai.vision.core import imagenet_stats
 from .labels import IGNORE, Taxonomy, get_taxonomy, flip_labels
 from .data import (Items, AugParams, HIPN_AUG, DataError, find_items, split_labeled, parsing_dls, read_image, read_label,
-    sample_aug, affine_matrices, eval_matrix, warp_item, eval_crop, unwarp)
+    sample_aug, affine_matrices, eval_matrix, warp_item)
 from .metrics import parsing_metrics, ConfusionMatrix
 from .losses import HIPNLoss
 from .noise import METHODS, EPS_GRID, identify_noisy, eps_curve
 from .models.hipn import HIPN
+from .models.io import crop_inputs, to_image_size, load_state_file, read_checkpoint, checkpoint_kind, build_model, load_weights
 from .learner import atomic_save, atomic_file, CheckpointCallback
 from .train import papers_sgd, papers_lr, poly_schedule, use_fast_path
 
 # %% auto #0
-__all__ = ['ARMS', 'hybrid_learner', 'to_input', 'predict_levels', 'pseudo_outputs', 'write_png', 'write_json',
-           'model_fingerprint', 'PseudoLabels', 'pseudo_label', 'noise_counts', 'scores_from_counts',
-           'pseudo_noise_scores', 'draw_matrix', 'HybridDataset', 'hybrid_dls', 'train_stage', 'hybrid_split',
-           'tune_eps', 'run_hybrid', 'load_weights', 'pseudo_label_dataset']
+__all__ = ['ARMS', 'hybrid_learner', 'predict_levels', 'pseudo_outputs', 'write_png', 'write_json', 'model_fingerprint',
+           'PseudoLabels', 'pseudo_label', 'noise_counts', 'scores_from_counts', 'pseudo_noise_scores', 'draw_matrix',
+           'HybridDataset', 'hybrid_dls', 'train_stage', 'hybrid_split', 'tune_eps', 'run_hybrid',
+           'pseudo_label_dataset']
 
 # %% ../nbs/32_hybrid.ipynb #6e54ba70
 def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
@@ -57,13 +57,6 @@ def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
     return use_fast_path(learn)  # bf16 + channels-last on CUDA, as `hparse.train`'s learners
 
 # %% ../nbs/32_hybrid.ipynb #332d6b16
-_MEAN, _STD = (torch.tensor(s).view(3, 1, 1) for s in imagenet_stats)
-
-def to_input(img:np.ndarray # (H, W, 3) uint8 RGB
-            )->torch.Tensor: # (3, H, W) float, ImageNet-normalised
-    "A network input from an RGB image."
-    return (torch.from_numpy(img).permute(2, 0, 1).float() / 255 - _MEAN) / _STD
-
 @torch.no_grad()
 def predict_levels(model, # parser returning (part, half, full, ...) logits
                    imgs:list, # (H, W, 3) uint8 RGB images, any sizes
@@ -71,10 +64,9 @@ def predict_levels(model, # parser returning (part, half, full, ...) logits
                    device=None # where the model runs
                   )->list: # per image: [part, half, full] logits (1, C, H, W) on the CPU, at the image's size
     "Part, half- and full-body logits of each image, predicted on its evaluation crop and mapped back to the image."
-    crops = [eval_crop(im, size) for im in imgs]
-    outs = model(torch.stack([to_input(c) for c, _, _ in crops]).to(device or default_device()))[:3]
-    return [[unwarp(o[k:k + 1].float(), M, size, im.shape[:2]).cpu() for o in outs]
-            for k, (im, (_, _, M)) in enumerate(zip(imgs, crops))]
+    x, Ms = crop_inputs(imgs, size)  # `hparse.models.io`: the evaluation crops, ImageNet-normalised
+    outs = model(x.to(device or default_device()))[:3]
+    return [list(levels) for levels in zip(*(to_image_size(o, Ms, size, imgs) for o in outs))]
 
 # %% ../nbs/32_hybrid.ipynb #9b2851ac
 def pseudo_outputs(part:torch.Tensor, # (1, K, H, W) part logits of one image
@@ -411,25 +403,14 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
 
 
 # %% ../nbs/32_hybrid.ipynb #d064c5cb
-def load_weights(model:torch.nn.Module, path:str|Path)->torch.nn.Module:
-    "Load a state dict, or the `model` entry of a training checkpoint, into `model`."
-    path = Path(path)
-    if not path.is_file(): raise DataError(path, "weights file not found")
-    try: st = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise DataError(path, f"not a PyTorch weights file ({e})") from None
-    st = st.get('model', st) if isinstance(st, dict) else st
-    try: model.load_state_dict(st)
-    except (RuntimeError, TypeError, AttributeError) as e: raise DataError(path, f"weights do not fit this model ({str(e)[:300]})") from None
-    return model
-
 def _hipn_from(weights, tax, backbone, C, stages):
     "The HIPN of a parser file (`hparse train`'s model.pth: its architecture is stored), or of a bare state dict / checkpoint."
-    from hparse.inference import load_parser, read_checkpoint, checkpoint_kind
-    if Path(weights).is_file() and checkpoint_kind(read_checkpoint(weights), str(weights)) == 'parser':
-        p = load_parser(weights)
-        if p.tax.n != tax.n: raise DataError(weights, f"the parser predicts {p.tax.n} classes, the dataset has {tax.n}")
-        return p.model
-    return load_weights(HIPN(tax.n, tax, backbone=backbone, C=C, stages=stages), weights)
+    ck = read_checkpoint(weights) if Path(weights).is_file() else None
+    if ck is not None and checkpoint_kind(ck, str(weights)) == 'parser':
+        k = ck['arch'].get('num_classes')
+        if k != tax.n: raise DataError(weights, f"the parser predicts {k} classes, the dataset has {tax.n}")
+        return load_weights(build_model(ck['arch']), ck['model'], str(weights), ck['arch'])
+    return load_state_file(HIPN(tax.n, tax, backbone=backbone, C=C, stages=stages), weights)
 
 def pseudo_label_dataset(root, # dataset root
                          weights:str|Path, # state dict of the HIPN (`model.pth`) or a training checkpoint

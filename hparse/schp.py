@@ -17,7 +17,7 @@ from .metrics import final_logits, upsample_to, ConfusionMatrix
 from .losses import one_hot_labels
 from .learner import unwrap, all_reduce_, is_distributed, atomic_file
 from .data import ParsingDataset, BatchAffine, Items
-from fastai.vision.core import imagenet_stats
+from .models.io import normalize
 from fastai.distributed import rank_distrib, num_distrib
 import numpy as np
 from pathlib import Path
@@ -140,13 +140,12 @@ class SCHPCallback(Callback):
         offline = self.refine == 'offline' and m >= 1
         cm_ref, cm_noisy = ConfusionMatrix(n), ConfusionMatrix(n)
         dev, bs = _device(self.teacher), self.dls.train.bs
-        mean, std = (torch.tensor(v, device=dev)[:, None, None] for v in imagenet_stats)
         self.teacher.eval()
         idx = list(range(rank_distrib(), len(crops), max(1, num_distrib())))  # DDP: each rank its share
         for b in range(0, len(idx), bs):
             ii = idx[b:b + bs]
             x, y = (torch.stack(t).as_subclass(torch.Tensor).to(dev) for t in zip(*(crops[i][:2] for i in ii)))
-            z = final_logits(self.teacher((x.float() / 255 - mean) / std)).float()
+            z = final_logits(self.teacher(normalize(x))).float()
             if offline:
                 prev = self._soft(ds.items.ids, ii, y, z, m)
                 new = (m * prev + z.softmax(1) * (prev.sum(1, keepdim=True) > 0)) / (m + 1)   # Eq. 7

@@ -25,6 +25,7 @@ from .losses import ACE2PLoss, HIPNLoss
 from .models import ACE2P, create_hipn
 from .schp import SCHPCallback, schp_schedule
 from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text, ddp_ctx
+from .models.io import save_parser
 from fastai.distributed import rank_distrib, num_distrib
 
 # %% auto #0
@@ -173,7 +174,6 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
           hipn_kwargs:dict|None=None, # HIPN: overrides of the variant's arguments (stages, bottom_up, C, merge)
          )->dict:
     "Train A-CE2P (with SCHP) or HIPN on a dataset; write checkpoint, logs, final model and result JSON to `out`; DDP under `torchrun`."
-    from hparse.inference import save_parser
     if device is None and torch.cuda.is_available() and 'LOCAL_RANK' in os.environ: device = f"cuda:{os.environ['LOCAL_RANK']}"  # a GPU per rank
     fmt, lr = fmt or ('lip' if model == 'ace2p' else 'ppp'), papers_lr(model, bs) if lr is None else lr
     root, out = default_root(fmt, root), Path(out)

@@ -19,7 +19,8 @@ from ..data import find_items, read_image, read_label, split_labeled
 from ..noise import METHODS, NLNL_GAMMA, kl_certainty, neg_log_pmax, noise_pr_curve
 from ..models import HIPN, count_cost
 from ..train import train
-from ..hybrid import run_hybrid, hybrid_split, predict_levels, load_weights
+from ..hybrid import run_hybrid, hybrid_split, predict_levels
+from ..models.io import load_state_file
 from ..inference import evaluate, load_parser, predict, Parser
 from .core import (Context, Scale, experiment, renderer, load_result, paper_table, side_by_side, fmt_table,
     write_table, save_figure, scale_note, ordering, prepare_data, get_scale, run_experiment)
@@ -196,7 +197,7 @@ def exp_noise_identification(ctx:Context)->dict:
     st, p, s, tax = settings(ctx), t2_protocol(ctx), ctx.scale, get_taxonomy('ppp')
     rows = [_t2_row(row, arm, method, r := t2_run(ctx, arm, method)) for row, (arm, method) in T2_ARMS.items()]
     ni, eps = r['noise_identification'], r['eps']['value']
-    model = load_weights(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder'], 'primary', 'model.pth'))
+    model = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder'], 'primary', 'model.pth'))
     ids = hybrid_split(ctx.ppp_root, 'ppp', p['frac'], s.seed, p['unlabeled'], st['tune_frac'])['unlabeled']
     ns = noise_scores(model, find_items(ctx.ppp_root, 'ppp', p['unlabeled']).subset(ids), s.size, eps, ctx.device)
     return dict(rows=rows, protocol=st['t2_protocol'], frac=p['frac'], unlabeled_split=p['unlabeled'], n_labeled=r['n_labeled'],
@@ -241,7 +242,7 @@ def exp_sota(ctx:Context)->dict:
           per_class_row('HIPN', Path(train_variant(ctx, full, *variants[full])['folder']) / 'model.pth', ctx)]
     t2 = t2_protocol(ctx)['folder']; t2_run(ctx, 'hl', 'both')
     tax = get_taxonomy('ppp')
-    hl = load_weights(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2, 'retrain_hl_both', 'model.pth'))
+    hl = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2, 'retrain_hl_both', 'model.pth'))
     t4.append(per_class_row('HIPN(+HL)', Parser(hl, tax, (s.size, s.size), f'{t2}/retrain_hl_both'), ctx))
     full_lip = hybrid_run(ctx, 'table3/frac_1', ctx.lip_root, 'lip', 1, 'labeled')
     half_hl = hybrid_run(ctx, 'table3/frac_1_2', ctx.lip_root, 'lip', 1/2, 'hl', 'both')

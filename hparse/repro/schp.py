@@ -14,7 +14,6 @@ import pandas as pd
 import torch
 from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
-from fastai.vision.core import imagenet_stats
 from ..labels import IGNORE, get_taxonomy, colorize
 from ..data import find_items, ParsingDataset, read_label
 from ..metrics import final_logits
@@ -22,7 +21,8 @@ from ..losses import ACE2PLoss
 from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file
 from ..schp import SCHPCallback, online_target
 from ..train import ace2p_learner, papers_lr
-from ..inference import save_parser, evaluate, save_label_png
+from ..models.io import save_parser, normalize
+from ..inference import evaluate, save_label_png
 from .core import (experiment, renderer, paper_table, side_by_side, write_table, save_figure, scale_note,
                                ordering, load_result, Context)
 
@@ -69,9 +69,8 @@ class RefinedLabels(Callback):
         crops = ParsingDataset(ds.items, ds.size, train=False)  # the evaluation crop: no random draw
         x, y = (torch.stack(t).as_subclass(torch.Tensor) for t in zip(*(crops[i][:2] for i in self.idx)))
         dev = next(schp.teacher.parameters()).device
-        mean, std = (torch.tensor(v, device=dev)[:, None, None] for v in imagenet_stats)
         schp.teacher.eval()
-        z = final_logits(schp.teacher((x.to(dev).float() / 255 - mean) / std)).float()
+        z = final_logits(schp.teacher(normalize(x.to(dev)))).float()
         y = y.to(dev).long()
         lab = online_target(y, z, schp.paper_m).argmax(1).masked_fill(y == IGNORE, IGNORE)
         self.folder.mkdir(parents=True, exist_ok=True)
