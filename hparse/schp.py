@@ -24,7 +24,7 @@ from pathlib import Path
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['schp_schedule', 'online_target', 'evaluate_model', 'sync_bn_stats', 'SCHPCallback']
+__all__ = ['schp_schedule', 'refined_label', 'online_target', 'evaluate_model', 'sync_bn_stats', 'SCHPCallback']
 
 # %% ../nbs/31_schp.ipynb #7a45b44f
 def schp_schedule(lr:float, # initial learning rate (eta_max)
@@ -48,6 +48,15 @@ def schp_schedule(lr:float, # initial learning rate (eta_max)
     return combine_scheds(pcts, scheds)
 
 # %% ../nbs/31_schp.ipynb #2d88c138
+def refined_label(prev:torch.Tensor, # (B, K, H, W) \hat y_{m-1}
+                  new:torch.Tensor, # (B, K, H, W) \hat y, the new prediction
+                  m:int, # the cycle index (m >= 1)
+                  valid:torch.Tensor|None=None # (B, 1, H, W) bool, the labelled pixels (None: all)
+                 )->torch.Tensor: # (B, K, H, W) \hat y_m, zero where not `valid`
+    "Eq. 7: the refined label after cycle m, m/(m+1) of the previous one plus 1/(m+1) of the new prediction."
+    y = (m * prev + new) / (m + 1)                                                # Eq. 7
+    return y if valid is None else y * valid
+
 def online_target(y:torch.Tensor, # (B, H, W) labels with 255 = ignore
                   teacher_logits:torch.Tensor, # (B, K, h, w) logits of the aggregated model
                   m:int, # aggregations so far (m >= 1)
@@ -56,7 +65,7 @@ def online_target(y:torch.Tensor, # (B, H, W) labels with 255 = ignore
     "The online label-refinement target: Eq. 7 unrolled, the label weighted 1/(m+1), the aggregated model m/(m+1)."
     oh = one_hot_labels(y, teacher_logits.shape[1], ignore)
     p = upsample_to(teacher_logits.float(), y.shape[-2:]).softmax(1)
-    return (oh + m * p) / (m + 1) * (oh.sum(1, keepdim=True) > 0)
+    return refined_label(p, oh, m, oh.sum(1, keepdim=True) > 0)  # the aggregated model in the place of \hat y_{m-1}
 
 # %% ../nbs/31_schp.ipynb #e735d9f1
 def _device(model): return next(model.parameters()).device
@@ -148,7 +157,7 @@ class SCHPCallback(Callback):
             z = final_logits(self.teacher(normalize(x))).float()
             if offline:
                 prev = self._soft(ds.items.ids, ii, y, z, m)
-                new = (m * prev + z.softmax(1) * (prev.sum(1, keepdim=True) > 0)) / (m + 1)   # Eq. 7
+                new = refined_label(prev, z.softmax(1), m, prev.sum(1, keepdim=True) > 0)   # Eq. 7
                 for i, s_ in zip(ii, new): _save_npy(self.soft_dir / f"{ds.items.ids[i]}.npy", s_)
                 refined = upsample_to(new, y.shape[-2:]).argmax(1)
             else: refined = online_target(y, z, m).argmax(1)
