@@ -19,9 +19,9 @@ from ..data import find_items, ParsingDataset, read_label
 from ..metrics import final_logits
 from ..losses import ACE2PLoss
 from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file
-from ..schp import SCHPCallback, online_target
+from ..schp import SCHPCallback, online_target, crop_logits
 from ..train import ace2p_learner, papers_lr
-from ..models.io import save_parser, normalize
+from ..models.io import save_parser
 from ..inference import evaluate, save_label_png
 from .core import (experiment, renderer, paper_table, side_by_side, write_table, save_figure, scale_note,
                                ordering, load_result, Context)
@@ -67,11 +67,8 @@ class RefinedLabels(Callback):
         if not schp.is_cycle_end(self.epoch): return
         ds = self.dls.train.dataset
         crops = ParsingDataset(ds.items, ds.size, train=False)  # the evaluation crop: no random draw
-        x, y = (torch.stack(t).as_subclass(torch.Tensor) for t in zip(*(crops[i][:2] for i in self.idx)))
-        dev = next(schp.teacher.parameters()).device
-        schp.teacher.eval()
-        z = final_logits(schp.teacher(normalize(x.to(dev)))).float()
-        y = y.to(dev).long()
+        y, z = crop_logits(schp.teacher, crops, self.idx)
+        y = y.long()
         lab = online_target(y, z, schp.paper_m).argmax(1).masked_fill(y == IGNORE, IGNORE)
         self.folder.mkdir(parents=True, exist_ok=True)
         for i, l in zip(self.idx, lab): save_label_png(l.cpu().numpy().astype(np.uint8), self.folder / f'{ds.items.ids[i]}_cycle{schp.paper_m}.png')
