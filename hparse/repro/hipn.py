@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from ..labels import get_taxonomy, to_level
 from ..data import find_items, read_image, read_label, split_labeled
-from ..noise import METHODS, NLNL_GAMMA, kl_certainty, neg_log_pmax, noise_pr_curve
+from ..noise import METHODS, NLNL_GAMMA, kl_certainty, neg_log_pmax, noise_pr_curve, image_mean, consistency_noisy
 from ..models import HIPN, count_cost
 from ..train import train
 from ..hybrid import run_hybrid, hybrid_split, predict_levels
@@ -160,11 +160,11 @@ def noise_scores(model, items, size:int, eps:float=0.1, device=None)->dict:
     for i in range(len(items)):
         part, half, full = predict_levels(model, [read_image(items.image(i))], (size, size), device)[0]
         p = part.softmax(1)
-        cert = kl_certainty(p, eps)[0]; cert = cert - cert.mean()
-        conf = NLNL_GAMMA - p.amax(1)[0]                                   # > 0 where NLNL flags (p_max < gamma)
-        cons = ((to_level(part.argmax(1), tax, 'half') != half.argmax(1)).float() + (to_level(part.argmax(1), tax, 'full') != full.argmax(1)).float())[0]
+        cert = kl_certainty(p, eps); cert = (cert - image_mean(cert))[0]  # > 0 where `certainty_noisy` flags
+        conf = NLNL_GAMMA - p.amax(1)[0]                                   # > 0 where `nlnl_noisy` flags (p_max < gamma)
+        cons = (consistency_noisy(part, tax, half_logits=half).float() + consistency_noisy(part, tax, full_logits=full).float())[0]  # levels in disagreement
         sc['certainty'].append(cert); sc['nlnl'].append(conf); sc['consistency'].append(cons - 0.5)
-        sc['both'].append(torch.where(cons > 0, torch.full_like(cert, 1e3), cert))
+        sc['both'].append(torch.where(cons > 0, torch.full_like(cert, torch.inf), cert))  # 'both' (or): inconsistent pixels always flagged
         pseudo.append(p.argmax(1)[0]); truth.append(torch.from_numpy(read_label(items.label(i), tax.n)).long())
     cat = lambda xs: torch.cat([x.reshape(-1) for x in xs])[None, None]
     return dict(scores={m: cat(v) for m, v in sc.items()}, pseudo=cat(pseudo), truth=cat(truth))
@@ -174,7 +174,7 @@ def pr_curves(ns:dict, # `noise_scores`
     "Precision and recall of each method as its threshold moves (quantiles of its score), and at its own threshold (0)."
     out = {}
     for m, s in ns['scores'].items():
-        fin = s[s < 1e2]
+        fin = s[s.isfinite()]  # 'both' scores inconsistent pixels +inf
         qs = torch.quantile(fin[torch.linspace(0, fin.numel() - 1, min(fin.numel(), 100_000)).long()].float(), torch.linspace(0, 1, points))
         t = torch.unique(torch.cat([qs, torch.zeros(1)])) if m != 'consistency' else torch.tensor([-0.5, 0., 1.])
         t, prec, rec = noise_pr_curve(s, ns['pseudo'], ns['truth'], thresholds=t, relative=False)

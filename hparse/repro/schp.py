@@ -150,11 +150,11 @@ def family(ctx:Context, fmt:str='lip', backbone:str|None=None, context:str='psp'
     first = 'SCHP' if 'SCHP' in branches else branches[0]  # the aggregating run writes the snapshot (see the prose)
     out = {}
     for b in [first] + [b for b in branches if b != first]:
-        ma, lr_ = BRANCHES[b]
-        r = schp_run(base / b, aggregate=ma, refine='online' if lr_ else None, snapshot=b == 'SCHP',
+        ma, refines = BRANCHES[b]  # model aggregation, label refinement
+        r = schp_run(base / b, aggregate=ma, refine='online' if refines else None, snapshot=b == 'SCHP',
                      init=None if b == first else base / 'SCHP' / 'stage.pth', shown=shown if b == 'SCHP' else None, **common)
         e = evaluated(base / b, root, fmt, device=ctx.device)
-        out[b] = dict(ma=ma, lr=lr_, pixel_acc=e['pixel_acc'], mean_acc=e['mean_acc'], miou=e['miou'], iou=e['iou'],
+        out[b] = dict(ma=ma, lr=refines, pixel_acc=e['pixel_acc'], mean_acc=e['mean_acc'], miou=e['miou'], iou=e['iou'],
                       records=_pct(r['records']), wall_s=r['wall_s'], folder=str(base / b))
         if tta and b == 'SCHP': out[b]['tta'] = evaluated(base / b, root, fmt, tta=True, device=ctx.device)
     return out
