@@ -24,7 +24,7 @@ from pathlib import Path
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['schp_schedule', 'refined_label', 'online_target', 'aggregate_weights', 'sync_bn_stats', 'reestimate_bn',
+__all__ = ['schp_schedule', 'schp_plan', 'refined_label', 'online_target', 'aggregate_weights', 'sync_bn_stats', 'reestimate_bn',
            'evaluate_model', 'crop_logits', 'LabelRefiner', 'SCHPCallback']
 
 # %% ../nbs/31_schp.ipynb #7a45b44f
@@ -47,6 +47,24 @@ def schp_schedule(lr:float, # initial learning rate (eta_max)
     pcts = [s / n_epoch for s in spans]
     pcts[-1] = 1.0 - sum(pcts[:-1])  # combine_scheds needs the fractions to add up to exactly 1
     return combine_scheds(pcts, scheds)
+
+# %% ../nbs/31_schp.ipynb #da17eedc
+def schp_plan(n_epoch:int, # total epochs
+              start:int|None=None, # epochs of the initial stage (default: 2/3 of n_epoch)
+              cycle_len:int|None=None, # T (default: a fifth of the rest, or with `cycles` the last third over `cycles`)
+              warmup:int|None=None, # warm-up epochs (default: n_epoch // 15, SCHP's 10 of 150)
+              cycles:int|None=None # a fixed number of cycles in the last third of the run (then `start` follows from it)
+             )->tuple: # (start, cycle_len, warmup)
+    "(start, cycle_len, warmup) scaled from SCHP's 150-epoch plan (10 warm-up, 100 initial, 5 cycles of 10) to `n_epoch`."
+    if cycles is not None:
+        if cycle_len is None: cycle_len = max(1, n_epoch // 3 // cycles)
+        start = n_epoch - cycles * cycle_len
+    else:
+        start = round(n_epoch * 2 / 3) if start is None else start
+        if cycle_len is None: cycle_len = max(1, (n_epoch - start) // 5)
+        start = n_epoch - (n_epoch - start) // cycle_len * cycle_len  # so that the cycles end with the run
+    warmup = min(start, n_epoch // 15) if warmup is None else warmup
+    return start, cycle_len, warmup
 
 # %% ../nbs/31_schp.ipynb #2d88c138
 def refined_label(prev:torch.Tensor, # (B, K, H, W) \hat y_{m-1}

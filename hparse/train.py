@@ -23,14 +23,14 @@ from .data import parsing_dls, find_items, AugParams, HIPN_AUG
 from .metrics import parsing_metrics
 from .losses import ACE2PLoss, HIPNLoss
 from .models import ACE2P, create_hipn
-from .schp import SCHPCallback, schp_schedule
+from .schp import SCHPCallback, schp_schedule, schp_plan
 from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text, ddp_ctx
 from .models.io import save_parser
 from fastai.distributed import rank_distrib, num_distrib
 
 # %% auto #0
 __all__ = ['PAPER_BATCH', 'PAPER_LR', 'SYNTH_ROOT', 'papers_sgd', 'papers_lr', 'use_fast_path', 'ace2p_learner', 'hipn_learner',
-           'poly_schedule', 'schp_plan', 'default_root', 'hardware', 'train']
+           'poly_schedule', 'default_root', 'hardware', 'train']
 
 # %% ../nbs/33_train.ipynb #a1c19808
 def papers_sgd(mom:float=0.9, wd:float=5e-4):
@@ -128,14 +128,6 @@ def fit_schp(self:Learner, n_epoch:int, # total epochs (initial stage + cycles)
     sched = ParamScheduler({'lr': schp_schedule(lr, n_epoch, start, cycle_len, warmup, restart=restart)})
     scb = [SCHPCallback(start, cycle_len, **schp_kwargs)] if self_correct else []
     self.fit(n_epoch, lr, cbs=[sched, *scb, *(cbs or [])])
-
-def schp_plan(n_epoch:int, start=None, cycle_len=None, warmup=None)->tuple:
-    "(start, cycle_len, warmup) scaled from SCHP's 150-epoch plan (10 warm-up, 100 initial, 5 cycles of 10) to `n_epoch`."
-    start = round(n_epoch * 2 / 3) if start is None else start
-    if cycle_len is None: cycle_len = max(1, (n_epoch - start) // 5)
-    start = n_epoch - (n_epoch - start) // cycle_len * cycle_len  # so that the cycles end with the run
-    warmup = min(start, n_epoch // 15) if warmup is None else warmup
-    return start, cycle_len, warmup
 
 # %% ../nbs/33_train.ipynb #001d887f
 SYNTH_ROOT = Path('data/synth')  # the embedded benchmark's default location (relative to the working folder)

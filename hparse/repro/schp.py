@@ -19,7 +19,7 @@ from ..data import find_items, ParsingDataset, read_label
 from ..metrics import final_logits
 from ..losses import ACE2PLoss
 from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file
-from ..schp import SCHPCallback, online_target, crop_logits
+from ..schp import SCHPCallback, online_target, crop_logits, schp_plan
 from ..train import ace2p_learner, papers_lr
 from ..models.io import save_parser
 from ..inference import evaluate, save_label_png
@@ -79,7 +79,7 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
              aggregate:bool=True, refine:str|None='online', # SCHP switches (Table 4)
              labels:str|None=None, clean:str|None=None, # training labels, and their clean truth (label-quality records)
              loss:dict|None=None, # `ACE2PLoss` switches (edge, iou, consistency); None: all on
-             epochs:int=9, start:int=6, cycle_len:int=1, size:int=64, bs:int=16, lr:float|None=None, seed:int=0, # lr default: `papers_lr('ace2p', bs)`
+             epochs:int=9, start:int|None=None, cycle_len:int|None=None, size:int=64, bs:int=16, lr:float|None=None, seed:int=0, # lr default: `papers_lr('ace2p', bs)`
              init=None, # a checkpoint to start from (a shared initial stage)
              snapshot:bool=False, # write `stage.pth`: the checkpoint at the end of the initial stage
              shown:list|None=None, # training-image indices whose refined labels are written each cycle (`refined/`)
@@ -87,6 +87,7 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
              device=None, progress:bool=True)->dict:
     "Train A-CE2P with SCHP's schedule and cycles in `folder` (resumable; a finished run is read back)."
     folder, lr = Path(folder), papers_lr('ace2p', bs) if lr is None else lr
+    start, cycle_len, _ = schp_plan(epochs, start, cycle_len)  # default: SCHP's plan scaled to `epochs`
     done = folder / 'result.json'
     if done.exists(): return json.loads(done.read_text())
     folder.mkdir(parents=True, exist_ok=True)
