@@ -28,7 +28,8 @@ from .losses import HIPNLoss
 from .noise import METHODS, EPS_GRID, identify_noisy, eps_curve
 from .models.hipn import HIPN
 from .models.io import crop_inputs, to_image_size, load_state_file, read_checkpoint, checkpoint_kind, build_model, load_weights
-from .learner import atomic_save, atomic_file, CheckpointCallback
+from .learner import atomic_save, atomic_file
+from .run import fit_run, finished, MODEL, STAGE_DONE, STAGE_CONFIG
 from .train import papers_sgd, papers_lr, poly_schedule, use_fast_path
 
 # %% auto #0
@@ -295,19 +296,21 @@ def train_stage(learn:Learner, # the learner of this stage
                )->dict: # per-epoch history and final validation scores
     "Fit with a checkpoint every epoch; a finished stage (`done.json`) is loaded instead of trained again."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    _check_config(folder/'config.json', cfg)
-    done, weights = folder/'done.json', folder/'model.pth'
-    if done.exists() and weights.exists():
-        learn.model.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
-        return {**json.loads(done.read_text()), 'reused': True}
-    with (nullcontext() if progress else learn.no_bar()):
-        learn.fit(epochs, cbs=CheckpointCallback(folder.resolve()/'checkpoint.pth', resume=True))
+    _check_config(folder/STAGE_CONFIG, cfg)
+    if (done := finished(folder, STAGE_DONE)) is not None:
+        learn.model.load_state_dict(torch.load(folder/MODEL, map_location='cpu', weights_only=True))
+        return {**done, 'reused': True}
+    def fit(learn, cbs):
+        with (nullcontext() if progress else learn.no_bar()): learn.fit(epochs, cbs=cbs)
+    res = fit_run(learn, folder, fit, lambda learn, p: atomic_save(learn.model.state_dict(), p), _stage_result, log=False,
+                  marker=STAGE_DONE, json_default=None)
+    return {**res, 'reused': False}
+
+def _stage_result(learn:Learner)->dict:
+    "Per-epoch history and final validation scores of a stage."
     names = learn.recorder.metric_names[1:-1]  # without 'epoch' and 'time'
     hist = [dict(epoch=e, **{n: float(v) for n, v in zip(names, vals)}) for e, vals in enumerate(learn.recorder.values)]
-    atomic_save(learn.model.state_dict(), weights)
-    res = dict(history=hist, **{k: hist[-1][k] for k in ('mIoU', 'pixel_acc', 'mean_acc')})
-    write_json(done, res)
-    return {**res, 'reused': False}
+    return dict(history=hist, **{k: hist[-1][k] for k in ('mIoU', 'pixel_acc', 'mean_acc')})
 
 # %% ../nbs/32_hybrid.ipynb #dc652b5b
 def _check_run(arm, method, frac, init, unlabeled='train', eps=0.1, tune_frac=0.):

@@ -26,6 +26,7 @@ from .models import ACE2P, create_hipn
 from .schp import SCHPCallback, schp_schedule, schp_plan
 from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text, ddp_ctx
 from .models.io import save_parser
+from .run import fit_run
 from fastai.distributed import rank_distrib, num_distrib
 
 # %% auto #0
@@ -172,30 +173,30 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
     out.mkdir(parents=True, exist_ok=True)
     set_seed(seed, reproducible=True)
     common = dict(size=size, bs=bs, labels=labels, num_workers=num_workers, path=out, device=device, pretrained=pretrained)
-    cbs = [CheckpointCallback(out.resolve() / 'checkpoint.pth', resume=resume), EpochLog(out)]
     t0 = time.time()
     if model == 'ace2p':
         learn = ace2p_learner(root, fmt, backbone, context, batch_aug=True if refine == 'offline' else None, **common)
         arch = dict(name='ace2p', backbone=backbone, context=context)
         clean_items = find_items(root, fmt, 'train', clean) if (clean or labels) else None
-        with ddp_ctx(learn):  # DDP when launched with several processes (torchrun, accelerate launch); else nothing
-            learn.fit_schp(epochs, lr, start, cycle_len, self_correct=schp, cbs=cbs, refine=refine, aggregate=aggregate,
-                           clean=clean_items, n_classes=learn.model.num_classes)
+        def fit(learn, cbs):
+            with ddp_ctx(learn):  # DDP when launched with several processes (torchrun, accelerate launch); else nothing
+                learn.fit_schp(epochs, lr, start, cycle_len, self_correct=schp, cbs=cbs, refine=refine, aggregate=aggregate,
+                               clean=clean_items, n_classes=learn.model.num_classes)
     elif model == 'hipn':
         learn = hipn_learner(root, fmt, variant, model_kwargs=hipn_kwargs, **common)
         arch = dict(name='hipn', variant=variant, **(hipn_kwargs or {}))
-        with ddp_ctx(learn): learn.fit_poly(epochs, lr, cbs=cbs)
+        def fit(learn, cbs):
+            with ddp_ctx(learn): learn.fit_poly(epochs, lr, cbs=cbs)
     else: raise ValueError(f"model must be 'ace2p' or 'hipn', got {model!r}")
     tax = find_items(root, fmt, 'val').tax
     arch.update(num_classes=tax.n, taxonomy=tax.name)
-    if rank_distrib() == 0: save_parser(learn.model, out / 'model.pth', arch=_arch(arch), size=size)
-    vals = learn.validate()  # the final model: after SCHP, the aggregated one
-    final = dict(zip(['valid_loss'] + [m.name for m in learn.metrics], map(float, vals)))
-    res = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed,
-               arch=arch, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1),
-               hardware=hardware(), n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset), world_size=num_distrib() or 1)
-    if rank_distrib() == 0: atomic_text(out / 'result.json', json.dumps(res, indent=1, default=str))
-    return res
+    def result(learn):
+        vals = learn.validate()  # the final model: after SCHP, the aggregated one
+        final = dict(zip(['valid_loss'] + [m.name for m in learn.metrics], map(float, vals)))
+        return dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed,
+                    arch=arch, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1),
+                    hardware=hardware(), n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset), world_size=num_distrib() or 1)
+    return fit_run(learn, out, fit, lambda learn, p: save_parser(learn.model, p, arch=_arch(arch), size=size), result, resume=resume)
 
 def _arch(a:dict)->dict:
     "The `save_parser` architecture of a training configuration."

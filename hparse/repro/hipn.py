@@ -21,6 +21,7 @@ from ..models import HIPN, count_cost
 from ..train import train
 from ..hybrid import run_hybrid, hybrid_split, predict_levels
 from ..models.io import load_state_file
+from ..run import finished
 from ..inference import evaluate, load_parser, predict, Parser
 from .core import (Context, Scale, experiment, renderer, load_result, paper_table, side_by_side, fmt_table,
     write_table, save_figure, scale_note, ordering, prepare_data, get_scale, run_experiment)
@@ -73,9 +74,8 @@ def _hipn_kwargs(s:Scale, K:int, bottom_up:bool)->dict:
 def train_variant(ctx:Context, name:str, K:int, bottom_up:bool)->dict:
     "Train one Table 1 variant on PPP (or read the result of a finished run): `train`'s result plus `folder`."
     s, out = ctx.scale, ctx.run_dir('hipn', 'table1', name)
-    done = out / 'result.json'
-    if done.exists() and (out / 'model.pth').exists(): res = json.loads(done.read_text())
-    else: res = train('hipn', ctx.ppp_root, fmt='ppp', out=out, epochs=s.hipn_epochs, size=s.size, bs=s.bs,
+    res = finished(out)
+    if res is None: res = train('hipn', ctx.ppp_root, fmt='ppp', out=out, epochs=s.hipn_epochs, size=s.size, bs=s.bs,
                       variant='hipn_small', hipn_kwargs=_hipn_kwargs(s, K, bottom_up), resume=True, seed=s.seed, device=ctx.device)
     return dict(res, folder=str(out))
 

@@ -19,6 +19,7 @@ from ..data import find_items, ParsingDataset, read_label
 from ..metrics import final_logits
 from ..losses import ACE2PLoss
 from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file
+from ..run import fit_run, finished, CHECKPOINT
 from ..schp import SCHPCallback, online_target, crop_logits, schp_plan
 from ..train import ace2p_learner, papers_lr
 from ..models.io import save_parser
@@ -88,10 +89,9 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
     "Train A-CE2P with SCHP's schedule and cycles in `folder` (resumable; a finished run is read back)."
     folder, lr = Path(folder), papers_lr('ace2p', bs) if lr is None else lr
     start, cycle_len, _ = schp_plan(epochs, start, cycle_len)  # default: SCHP's plan scaled to `epochs`
-    done = folder / 'result.json'
-    if done.exists(): return json.loads(done.read_text())
+    if (res := finished(folder)) is not None: return res
     folder.mkdir(parents=True, exist_ok=True)
-    ckpt = folder / 'checkpoint.pth'
+    ckpt = folder / CHECKPOINT
     if init is not None and not ckpt.exists():
         if not Path(init).exists(): raise FileNotFoundError(f"{init}: the shared initial stage is missing (delete its run folder to train it again)")
         shutil.copyfile(init, ckpt)
@@ -99,21 +99,19 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
     set_seed(seed, reproducible=True)
     learn = ace2p_learner(root, fmt, backbone, context, size=size, bs=bs, labels=labels, path=folder, device=device,
                           loss_func=ACE2PLoss(**loss) if loss else None)
-    extra, cbs = cbs, [CheckpointCallback(ckpt.resolve(), resume=True), EpochLog(folder)]
-    if snapshot: cbs.append(StageSnapshot(ckpt.resolve(), folder / 'stage.pth', start - 1))
-    if shown and refine: cbs.append(RefinedLabels(shown, folder / 'refined'))
-    cbs += list(extra or [])
-    n = learn.model.num_classes
-    with ExitStack() as quiet:
-        if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-        learn.fit_schp(epochs, lr, start, cycle_len, cbs=cbs, refine=refine, aggregate=aggregate, n_classes=n,
-                       clean=find_items(root, fmt, 'train', clean) if clean else None)
-    tax = find_items(root, fmt, 'val').tax
-    save_parser(learn.model, folder / 'model.pth', arch=dict(name='ace2p', backbone=backbone, context=context, num_classes=n,
-                                                             taxonomy=tax.name), size=size)
-    res = dict(fmt=fmt, backbone=backbone, context=context, aggregate=aggregate, refine=refine, labels=labels, loss=loss or {},
-               epochs=epochs, start=start, cycle_len=cycle_len, records=learn.schp_records, wall_s=round(time.time() - t0, 1))
-    atomic_text(done, json.dumps(res, indent=1, default=float))
+    extra = ([StageSnapshot(ckpt.resolve(), folder / 'stage.pth', start - 1)] if snapshot else []) + \
+            ([RefinedLabels(shown, folder / 'refined')] if shown and refine else []) + list(cbs or [])
+    n, tax = learn.model.num_classes, find_items(root, fmt, 'val').tax
+    def fit(learn, cbs):
+        with ExitStack() as quiet:
+            if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
+            learn.fit_schp(epochs, lr, start, cycle_len, cbs=cbs, refine=refine, aggregate=aggregate, n_classes=n,
+                           clean=find_items(root, fmt, 'train', clean) if clean else None)
+    arch = dict(name='ace2p', backbone=backbone, context=context, num_classes=n, taxonomy=tax.name)
+    res = fit_run(learn, folder, fit, lambda learn, p: save_parser(learn.model, p, arch=arch, size=size),
+                  lambda learn: dict(fmt=fmt, backbone=backbone, context=context, aggregate=aggregate, refine=refine, labels=labels,
+                                     loss=loss or {}, epochs=epochs, start=start, cycle_len=cycle_len, records=learn.schp_records,
+                                     wall_s=round(time.time() - t0, 1)), cbs=extra, json_default=float)
     ckpt.unlink(missing_ok=True)  # finished: `model.pth` and `result.json` are what is reused
     return res
 
