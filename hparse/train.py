@@ -190,13 +190,16 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
     else: raise ValueError(f"model must be 'ace2p' or 'hipn', got {model!r}")
     tax = find_items(root, fmt, 'val').tax
     arch.update(num_classes=tax.n, taxonomy=tax.name)
-    def result(learn):
-        vals = learn.validate()  # the final model: after SCHP, the aggregated one
-        final = dict(zip(['valid_loss'] + [m.name for m in learn.metrics], map(float, vals)))
-        return dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed,
-                    arch=arch, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1),
-                    hardware=hardware(), n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset), world_size=num_distrib() or 1)
-    return fit_run(learn, out, fit, lambda learn, p: save_parser(learn.model, p, arch=_arch(arch), size=size), result, resume=resume)
+    cfg = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed, arch=arch)
+    return fit_run(learn, out, fit, lambda learn, p: save_parser(learn.model, p, arch=_arch(arch), size=size),
+                   partial(_train_result, t0=t0, cfg=cfg), resume=resume)
+
+def _train_result(learn:Learner, t0:float, cfg:dict)->dict:
+    "What `result.json` holds: the configuration, the final validation scores, the SCHP cycle records, the wall time and the hardware."
+    vals = learn.validate()  # the final model: after SCHP, the aggregated one
+    final = dict(zip(['valid_loss'] + [m.name for m in learn.metrics], map(float, vals)))
+    return dict(cfg, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1), hardware=hardware(),
+                n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset), world_size=num_distrib() or 1)
 
 def _arch(a:dict)->dict:
     "The `save_parser` architecture of a training configuration."
