@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy, hashlib, io, json, os, tempfile
 from contextlib import nullcontext
 from dataclasses import dataclass
+from types import SimpleNamespace
 from pathlib import Path
 import numpy as np
 import torch
@@ -387,21 +388,31 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                n_unlabeled=len(sp['unlabeled']), n_tune=len(sp['tune']), unlabeled_split=unlabeled,
                primary=train_stage(learn, ep0, out/'primary', dict(cfg, epochs=ep0), progress))
     tag = f'hl_{method}' if arm == 'hl' else arm
-    if arm != 'labeled':
-        curve = tune_eps(learn.model, find_items(root, fmt, 'train').subset(sp['tune']), (size, size), device) if eps == 'tune' else None
-        res['eps'] = dict(value=curve['best'] if curve else float(eps), curve=curve)
-        truth = find_items(root, fmt, unlabeled).subset(sp['unlabeled'])
-        pl = pseudo_label(learn.model, truth, out/'pseudo', size, bs, device=device, progress=progress, eps=res['eps']['value'])
-        res['pseudo'] = dict(folder=str(pl.root), n_predicted=pl.n_predicted)
-        res['noise_identification'] = pseudo_noise_scores(pl, truth, progress)
-        set_seed(seed)
-        model = copy.deepcopy(learn.model) if init == 'primary' else new_model()
-        dls = hybrid_dls(root, fmt, sp['labeled'], pl, sp['unlabeled'], method if arm == 'hl' else None, size, bs, labels, aug, device=device, unlabeled_split=unlabeled)
-        rcfg = dict(cfg, arm=arm, method=method if arm == 'hl' else None, init=init, epochs=ep1, pseudo=pl.manifest['model'])
-        res['retrain'] = train_stage(hybrid_learner(dls, model, tax, lr, alpha=alpha, path=out, cbs=cbs), ep1, out/f'retrain_{tag}', rcfg, progress)
+    if arm != 'labeled': _retrain(SimpleNamespace(**locals()))  # steps 2 and 3, with every setting of this run
+    return _finish(res, out/f'result_{tag}.json')
+
+def _retrain(r:SimpleNamespace):
+    "Steps 2 and 3 of an arm: eps, pseudo labels of the unlabeled images and their noise identification, retraining; into `r.res`."
+    res, sp, size, device = r.res, r.sp, r.size, r.device
+    curve = tune_eps(r.learn.model, find_items(r.root, r.fmt, 'train').subset(sp['tune']), (size, size), device) if r.eps == 'tune' else None
+    res['eps'] = dict(value=curve['best'] if curve else float(r.eps), curve=curve)
+    truth = find_items(r.root, r.fmt, r.unlabeled).subset(sp['unlabeled'])
+    pl = pseudo_label(r.learn.model, truth, r.out/'pseudo', size, r.bs, device=device, progress=r.progress, eps=res['eps']['value'])
+    res['pseudo'] = dict(folder=str(pl.root), n_predicted=pl.n_predicted)
+    res['noise_identification'] = pseudo_noise_scores(pl, truth, r.progress)
+    set_seed(r.seed)
+    model = copy.deepcopy(r.learn.model) if r.init == 'primary' else r.new_model()
+    method = r.method if r.arm == 'hl' else None
+    dls = hybrid_dls(r.root, r.fmt, sp['labeled'], pl, sp['unlabeled'], method, size, r.bs, r.labels, r.aug, device=device, unlabeled_split=r.unlabeled)
+    rcfg = dict(r.cfg, arm=r.arm, method=method, init=r.init, epochs=r.ep1, pseudo=pl.manifest['model'])
+    learn = hybrid_learner(dls, model, r.tax, r.lr, alpha=r.alpha, path=r.out, cbs=r.cbs)
+    res['retrain'] = train_stage(learn, r.ep1, r.out/f'retrain_{r.tag}', rcfg, r.progress)
+
+def _finish(res:dict, path:Path)->dict:
+    "The final scores (the retrained model's, else the primary's) and the gain over the primary model; written to `path`."
     final = res.get('retrain', res['primary'])
     res.update(miou=final['mIoU'], pixel_acc=final['pixel_acc'], mean_acc=final['mean_acc'], delta_miou=final['mIoU'] - res['primary']['mIoU'])
-    write_json(out/f'result_{tag}.json', res)
+    write_json(path, res)
     return res
 
 
