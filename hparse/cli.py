@@ -7,11 +7,12 @@ Docs: https://hparse.github.io/hparse/cli.html.md"""
 # %% ../nbs/90_cli.ipynb #7dae7339
 from __future__ import annotations
 import argparse, json, os, sys, time, warnings
+from importlib import import_module
 from pathlib import Path
 import hparse
 
 # %% auto #0
-__all__ = ['COMMANDS', 'FORMATS', 'PARSE_EPILOG', 'subcommand', 'UserError', 'ArgParser', 'HelpFormatter', 'at_least',
+__all__ = ['COMMANDS', 'FORMATS', 'PARSE_EPILOG', 'subcommand', 'UserError', 'ArgParser', 'HelpFormatter', 'at_least', 'registry',
            'device_arg', 'out_folder', 'out_file', 'reproduce_cmd', 'synth_cmd', 'summary_text', 'check_data_cmd',
            'train_cmd', 'pretrain_cmd', 'eval_cmd', 'parse_cmd', 'pseudo_label_cmd', 'parser', 'main']
 
@@ -55,6 +56,14 @@ def at_least(lo:int):
         return v
     f.__name__ = f'integer >= {lo}'
     return f
+
+class registry:
+    "The names of a registry (`hparse.models.BACKBONES`, `CONTEXTS`, ...) as argparse `choices`, read when first asked (not at `hparse --help`)."
+    def __init__(self, module:str, name:str): self.module, self.name = module, name
+    def names(self)->list: return list(getattr(import_module(self.module), self.name))
+    def __contains__(self, x): return x in self.names()
+    def __iter__(self): return iter(self.names())
+    def __len__(self): return len(self.names())
 
 def device_arg(s:str)->str:
     "An argparse `type`: a device that exists on this machine (`hparse.inference.get_device`)."
@@ -219,8 +228,9 @@ def _add_train(p):
     p.add_argument('--epochs', type=at_least(1), default=150, help='training epochs')
     p.add_argument('--size', type=at_least(32), default=473, help='square training crop side, pixels')
     p.add_argument('--bs', type=at_least(1), default=8, help='images per batch'); p.add_argument('--lr', type=float, default=7e-3, help='peak learning rate')
-    p.add_argument('--backbone', default='resnet101', help='A-CE2P backbone: resnet101 resnet50 resnet18 mobilenetv2 hrnet_w48 hrnet_small')
-    p.add_argument('--context', choices=('psp', 'aspp', 'oc'), default='psp', help='A-CE2P context module')
+    p.add_argument('--backbone', default='resnet101', choices=registry('hparse.models.backbones', 'BACKBONES'), metavar='NAME',
+                   help='A-CE2P backbone: %(choices)s')  # a metavar: argparse reads the choices only for help and errors
+    p.add_argument('--context', choices=registry('hparse.models.context', 'CONTEXTS'), default='psp', metavar='NAME', help='A-CE2P context module: %(choices)s')
     p.add_argument('--variant', default='hipn_w48', help='HIPN variant (hipn_w48, hipn_w48_topdown, hrnet_w48_baseline, hipn_small, ...)')
     p.add_argument('--stages', type=int, default=None, help='HIPN stages K (default: the variant\'s, 3)')
     p.add_argument('--channels', type=int, default=None, help='HIPN node channels C (default: 64)')

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy, hashlib, io, json, os, tempfile
 from contextlib import nullcontext
 from dataclasses import dataclass
+from types import SimpleNamespace
 from pathlib import Path
 import numpy as np
 import torch
@@ -20,22 +21,23 @@ from fastai.callback.schedule import ParamScheduler
 import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
 from fastai.data.core import DataLoaders
 from fastai.torch_core import TensorImage, TensorMask, default_device, set_seed
-from fastai.vision.core import imagenet_stats
 from .labels import IGNORE, Taxonomy, get_taxonomy, flip_labels
 from .data import (Items, AugParams, HIPN_AUG, DataError, find_items, split_labeled, parsing_dls, read_image, read_label,
-    sample_aug, affine_matrices, eval_matrix, warp_item, eval_crop, unwarp)
+    sample_aug, affine_matrices, eval_matrix, warp_item)
 from .metrics import parsing_metrics, ConfusionMatrix
 from .losses import HIPNLoss
 from .noise import METHODS, EPS_GRID, identify_noisy, eps_curve
 from .models.hipn import HIPN
-from .learner import atomic_save, atomic_file, CheckpointCallback
+from .models.io import crop_inputs, to_image_size, load_state_file, read_checkpoint, checkpoint_kind, build_model, load_weights
+from .learner import atomic_save, atomic_file
+from .run import fit_run, finished, MODEL, STAGE_DONE, STAGE_CONFIG
 from .train import papers_sgd, papers_lr, poly_schedule, use_fast_path
 
 # %% auto #0
-__all__ = ['ARMS', 'hybrid_learner', 'to_input', 'predict_levels', 'pseudo_outputs', 'write_png', 'write_json',
-           'model_fingerprint', 'PseudoLabels', 'pseudo_label', 'noise_counts', 'scores_from_counts',
-           'pseudo_noise_scores', 'draw_matrix', 'HybridDataset', 'hybrid_dls', 'train_stage', 'hybrid_split',
-           'tune_eps', 'run_hybrid', 'load_weights', 'pseudo_label_dataset']
+__all__ = ['ARMS', 'hybrid_learner', 'predict_levels', 'pseudo_outputs', 'write_png', 'write_json', 'model_fingerprint',
+           'PseudoLabels', 'pseudo_label', 'noise_counts', 'scores_from_counts', 'pseudo_noise_scores', 'draw_matrix',
+           'HybridDataset', 'hybrid_dls', 'train_stage', 'hybrid_split', 'tune_eps', 'run_hybrid',
+           'pseudo_label_dataset']
 
 # %% ../nbs/32_hybrid.ipynb #6e54ba70
 def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
@@ -57,13 +59,6 @@ def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
     return use_fast_path(learn)  # bf16 + channels-last on CUDA, as `hparse.train`'s learners
 
 # %% ../nbs/32_hybrid.ipynb #332d6b16
-_MEAN, _STD = (torch.tensor(s).view(3, 1, 1) for s in imagenet_stats)
-
-def to_input(img:np.ndarray # (H, W, 3) uint8 RGB
-            )->torch.Tensor: # (3, H, W) float, ImageNet-normalised
-    "A network input from an RGB image."
-    return (torch.from_numpy(img).permute(2, 0, 1).float() / 255 - _MEAN) / _STD
-
 @torch.no_grad()
 def predict_levels(model, # parser returning (part, half, full, ...) logits
                    imgs:list, # (H, W, 3) uint8 RGB images, any sizes
@@ -71,10 +66,9 @@ def predict_levels(model, # parser returning (part, half, full, ...) logits
                    device=None # where the model runs
                   )->list: # per image: [part, half, full] logits (1, C, H, W) on the CPU, at the image's size
     "Part, half- and full-body logits of each image, predicted on its evaluation crop and mapped back to the image."
-    crops = [eval_crop(im, size) for im in imgs]
-    outs = model(torch.stack([to_input(c) for c, _, _ in crops]).to(device or default_device()))[:3]
-    return [[unwarp(o[k:k + 1].float(), M, size, im.shape[:2]).cpu() for o in outs]
-            for k, (im, (_, _, M)) in enumerate(zip(imgs, crops))]
+    x, Ms = crop_inputs(imgs, size)  # `hparse.models.io`: the evaluation crops, ImageNet-normalised
+    outs = model(x.to(device or default_device()))[:3]
+    return [list(levels) for levels in zip(*(to_image_size(o, Ms, size, imgs) for o in outs))]
 
 # %% ../nbs/32_hybrid.ipynb #9b2851ac
 def pseudo_outputs(part:torch.Tensor, # (1, K, H, W) part logits of one image
@@ -303,19 +297,21 @@ def train_stage(learn:Learner, # the learner of this stage
                )->dict: # per-epoch history and final validation scores
     "Fit with a checkpoint every epoch; a finished stage (`done.json`) is loaded instead of trained again."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    _check_config(folder/'config.json', cfg)
-    done, weights = folder/'done.json', folder/'model.pth'
-    if done.exists() and weights.exists():
-        learn.model.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
-        return {**json.loads(done.read_text()), 'reused': True}
-    with (nullcontext() if progress else learn.no_bar()):
-        learn.fit(epochs, cbs=CheckpointCallback(folder.resolve()/'checkpoint.pth', resume=True))
+    _check_config(folder/STAGE_CONFIG, cfg)
+    if (done := finished(folder, STAGE_DONE)) is not None:
+        learn.model.load_state_dict(torch.load(folder/MODEL, map_location='cpu', weights_only=True))
+        return {**done, 'reused': True}
+    def fit(learn, cbs):
+        with (nullcontext() if progress else learn.no_bar()): learn.fit(epochs, cbs=cbs)
+    res = fit_run(learn, folder, fit, lambda learn, p: atomic_save(learn.model.state_dict(), p), _stage_result, log=False,
+                  marker=STAGE_DONE, json_default=None)
+    return {**res, 'reused': False}
+
+def _stage_result(learn:Learner)->dict:
+    "Per-epoch history and final validation scores of a stage."
     names = learn.recorder.metric_names[1:-1]  # without 'epoch' and 'time'
     hist = [dict(epoch=e, **{n: float(v) for n, v in zip(names, vals)}) for e, vals in enumerate(learn.recorder.values)]
-    atomic_save(learn.model.state_dict(), weights)
-    res = dict(history=hist, **{k: hist[-1][k] for k in ('mIoU', 'pixel_acc', 'mean_acc')})
-    write_json(done, res)
-    return {**res, 'reused': False}
+    return dict(history=hist, **{k: hist[-1][k] for k in ('mIoU', 'pixel_acc', 'mean_acc')})
 
 # %% ../nbs/32_hybrid.ipynb #dc652b5b
 def _check_run(arm, method, frac, init, unlabeled='train', eps=0.1, tune_frac=0.):
@@ -392,44 +388,43 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                n_unlabeled=len(sp['unlabeled']), n_tune=len(sp['tune']), unlabeled_split=unlabeled,
                primary=train_stage(learn, ep0, out/'primary', dict(cfg, epochs=ep0), progress))
     tag = f'hl_{method}' if arm == 'hl' else arm
-    if arm != 'labeled':
-        curve = tune_eps(learn.model, find_items(root, fmt, 'train').subset(sp['tune']), (size, size), device) if eps == 'tune' else None
-        res['eps'] = dict(value=curve['best'] if curve else float(eps), curve=curve)
-        truth = find_items(root, fmt, unlabeled).subset(sp['unlabeled'])
-        pl = pseudo_label(learn.model, truth, out/'pseudo', size, bs, device=device, progress=progress, eps=res['eps']['value'])
-        res['pseudo'] = dict(folder=str(pl.root), n_predicted=pl.n_predicted)
-        res['noise_identification'] = pseudo_noise_scores(pl, truth, progress)
-        set_seed(seed)
-        model = copy.deepcopy(learn.model) if init == 'primary' else new_model()
-        dls = hybrid_dls(root, fmt, sp['labeled'], pl, sp['unlabeled'], method if arm == 'hl' else None, size, bs, labels, aug, device=device, unlabeled_split=unlabeled)
-        rcfg = dict(cfg, arm=arm, method=method if arm == 'hl' else None, init=init, epochs=ep1, pseudo=pl.manifest['model'])
-        res['retrain'] = train_stage(hybrid_learner(dls, model, tax, lr, alpha=alpha, path=out, cbs=cbs), ep1, out/f'retrain_{tag}', rcfg, progress)
+    if arm != 'labeled': _retrain(SimpleNamespace(**locals()))  # steps 2 and 3, with every setting of this run
+    return _finish(res, out/f'result_{tag}.json')
+
+def _retrain(r:SimpleNamespace):
+    "Steps 2 and 3 of an arm: eps, pseudo labels of the unlabeled images and their noise identification, retraining; into `r.res`."
+    res, sp, size, device = r.res, r.sp, r.size, r.device
+    curve = tune_eps(r.learn.model, find_items(r.root, r.fmt, 'train').subset(sp['tune']), (size, size), device) if r.eps == 'tune' else None
+    res['eps'] = dict(value=curve['best'] if curve else float(r.eps), curve=curve)
+    truth = find_items(r.root, r.fmt, r.unlabeled).subset(sp['unlabeled'])
+    pl = pseudo_label(r.learn.model, truth, r.out/'pseudo', size, r.bs, device=device, progress=r.progress, eps=res['eps']['value'])
+    res['pseudo'] = dict(folder=str(pl.root), n_predicted=pl.n_predicted)
+    res['noise_identification'] = pseudo_noise_scores(pl, truth, r.progress)
+    set_seed(r.seed)
+    model = copy.deepcopy(r.learn.model) if r.init == 'primary' else r.new_model()
+    method = r.method if r.arm == 'hl' else None
+    dls = hybrid_dls(r.root, r.fmt, sp['labeled'], pl, sp['unlabeled'], method, size, r.bs, r.labels, r.aug, device=device, unlabeled_split=r.unlabeled)
+    rcfg = dict(r.cfg, arm=r.arm, method=method, init=r.init, epochs=r.ep1, pseudo=pl.manifest['model'])
+    learn = hybrid_learner(dls, model, r.tax, r.lr, alpha=r.alpha, path=r.out, cbs=r.cbs)
+    res['retrain'] = train_stage(learn, r.ep1, r.out/f'retrain_{r.tag}', rcfg, r.progress)
+
+def _finish(res:dict, path:Path)->dict:
+    "The final scores (the retrained model's, else the primary's) and the gain over the primary model; written to `path`."
     final = res.get('retrain', res['primary'])
     res.update(miou=final['mIoU'], pixel_acc=final['pixel_acc'], mean_acc=final['mean_acc'], delta_miou=final['mIoU'] - res['primary']['mIoU'])
-    write_json(out/f'result_{tag}.json', res)
+    write_json(path, res)
     return res
 
 
 # %% ../nbs/32_hybrid.ipynb #d064c5cb
-def load_weights(model:torch.nn.Module, path:str|Path)->torch.nn.Module:
-    "Load a state dict, or the `model` entry of a training checkpoint, into `model`."
-    path = Path(path)
-    if not path.is_file(): raise DataError(path, "weights file not found")
-    try: st = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise DataError(path, f"not a PyTorch weights file ({e})") from None
-    st = st.get('model', st) if isinstance(st, dict) else st
-    try: model.load_state_dict(st)
-    except (RuntimeError, TypeError, AttributeError) as e: raise DataError(path, f"weights do not fit this model ({str(e)[:300]})") from None
-    return model
-
 def _hipn_from(weights, tax, backbone, C, stages):
     "The HIPN of a parser file (`hparse train`'s model.pth: its architecture is stored), or of a bare state dict / checkpoint."
-    from hparse.inference import load_parser, read_checkpoint, checkpoint_kind
-    if Path(weights).is_file() and checkpoint_kind(read_checkpoint(weights), str(weights)) == 'parser':
-        p = load_parser(weights)
-        if p.tax.n != tax.n: raise DataError(weights, f"the parser predicts {p.tax.n} classes, the dataset has {tax.n}")
-        return p.model
-    return load_weights(HIPN(tax.n, tax, backbone=backbone, C=C, stages=stages), weights)
+    ck = read_checkpoint(weights) if Path(weights).is_file() else None
+    if ck is not None and checkpoint_kind(ck, str(weights)) == 'parser':
+        k = ck['arch'].get('num_classes')
+        if k != tax.n: raise DataError(weights, f"the parser predicts {k} classes, the dataset has {tax.n}")
+        return load_weights(build_model(ck['arch']), ck['model'], str(weights), ck['arch'])
+    return load_state_file(HIPN(tax.n, tax, backbone=backbone, C=C, stages=stages), weights)
 
 def pseudo_label_dataset(root, # dataset root
                          weights:str|Path, # state dict of the HIPN (`model.pth`) or a training checkpoint

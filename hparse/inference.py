@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/inference.html.md"""
 
 # %% ../nbs/40_inference.ipynb #b6e08e0f
 from __future__ import annotations
-import json, re, warnings
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -17,141 +17,18 @@ from PIL import Image
 from fastcore.basics import chunked
 from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
-from fastai.vision.core import imagenet_stats
-import hparse
 from .labels import Taxonomy, get_taxonomy, flip_channels, voc_palette, colorize
 from .data import DataError, IMAGE_EXTS, read_image, read_label, find_items, eval_crop, unwarp
 from .metrics import ConfusionMatrix, final_logits, upsample_to
-from .models.ace2p import ACE2P
-from .models.hipn import HIPN
 from .models.schp import load_schp_checkpoint
-from .learner import atomic_save, atomic_text
+from .learner import atomic_text
+from .models.io import (PARSER_FORMAT, ACTS, ARCHS, DEFAULT_TAXONOMY, DEFAULT_SIZE, build_model, fit_problems, load_weights,
+    save_parser, read_checkpoint, checkpoint_kind, normalize, to_input, crop_inputs, to_image_size, _hw, _state_dict, _default_taxonomy)
 
 # %% auto #0
-__all__ = ['PARSER_FORMAT', 'ACTS', 'ARCHS', 'DEFAULT_TAXONOMY', 'DEFAULT_SIZE', 'TTA_SCALES', 'SKIPPED', 'SYNTH_LIP',
-           'build_model', 'fit_problems', 'load_weights', 'save_parser', 'read_checkpoint', 'checkpoint_kind', 'Parser',
-           'load_parser', 'as_parser', 'tta_logits', 'SymmetricModel', 'prepare', 'get_device', 'predict',
-           'PaletteModel', 'save_label_png', 'blend_labels', 'write_outputs', 'parse_images', 'parse_folder',
-           'evaluate']
-
-# %% ../nbs/40_inference.ipynb #62ce7632
-PARSER_FORMAT = 'hparse.parser'  # the `format` tag of a parser file
-ACTS = dict(relu=nn.ReLU, leaky_relu=nn.LeakyReLU)  # activation names allowed in `arch`
-
-def _ace2p(num_classes, taxonomy=None, **kw): return ACE2P(num_classes, **kw)
-def _hipn(num_classes, taxonomy='lip', **kw): return HIPN(num_classes, taxonomy, **kw)
-ARCHS = dict(ace2p=_ace2p, hipn=_hipn)  # arch name -> builder(num_classes, taxonomy, **constructor arguments)
-
-def build_model(arch:dict # `name`, `num_classes`, `taxonomy` and constructor arguments
-               )->nn.Module: # randomly initialised, in eval mode
-    "The network described by a parser file's `arch` (backbone weights are not downloaded)."
-    a = dict(arch)
-    name = a.pop('name', None)
-    if name not in ARCHS: raise ValueError(f"arch name {name!r} unknown: choose one of {sorted(ARCHS)}")
-    if 'num_classes' not in a: raise ValueError(f"arch {arch} lacks num_classes")
-    if isinstance(a.get('act_layer'), str):
-        if a['act_layer'] not in ACTS: raise ValueError(f"arch act_layer {a['act_layer']!r} unknown: choose one of {sorted(ACTS)}")
-        a['act_layer'] = ACTS[a['act_layer']]
-    a['pretrained'] = False
-    try: return ARCHS[name](**a).eval()
-    except TypeError as e: raise ValueError(f"arch {arch} does not fit the {name} constructor: {e}") from None
-
-# %% ../nbs/40_inference.ipynb #1ff36e01
-def _tensors(sd:dict)->dict:
-    "A state dict without `num_batches_tracked` (which not every file has)."
-    return {k: v for k, v in sd.items() if not k.endswith('num_batches_tracked')}
-
-def fit_problems(own:dict, # the model's state dict
-                 sd:dict # the file's state dict
-                )->list: # one line per kind of problem (empty: the weights fit)
-    "Missing, unexpected and mis-shaped tensors of `sd` with respect to `own`."
-    own, sd = _tensors(own), _tensors(sd)
-    missing, unexpected = [k for k in own if k not in sd], [k for k in sd if k not in own]
-    bad = [f"{k}: file {tuple(sd[k].shape)} vs model {tuple(v.shape)}" for k, v in own.items() if k in sd and sd[k].shape != v.shape]
-    return [f"{len(ks)} {what}: " + ', '.join(ks[:5]) + (' ...' if len(ks) > 5 else '')
-            for what, ks in (('wrong shape', bad), ('missing', missing), ('unexpected', unexpected)) if ks]
-
-def load_weights(model:nn.Module, # the freshly built network
-                 sd:dict, # the file's state dict
-                 name:str, # the file, for messages
-                 arch:dict # its architecture, for messages
-                )->nn.Module:
-    "Copy `sd` into `model` after checking that every tensor fits; the error names the file `name`."
-    probs = fit_problems(model.state_dict(), sd)
-    if probs: raise ValueError('\n  '.join([f"{name}: the weights do not fit the architecture {arch}:", *probs]))
-    model.load_state_dict(_tensors(sd), strict=False)
-    return model
-
-# %% ../nbs/40_inference.ipynb #53228a9d
-DEFAULT_TAXONOMY = {20: 'lip', 18: 'atr', 7: 'ppp'}  # class count -> the taxonomy assumed when none is given
-DEFAULT_SIZE = dict(lip=473, cihp=473, atr=512, ppp=512)  # SCHP's input sizes per dataset
-
-def _default_taxonomy(k:int, name:str)->str:
-    if k not in DEFAULT_TAXONOMY: raise ValueError(f"{name}: no default taxonomy for {k} classes: pass taxonomy=...")
-    return DEFAULT_TAXONOMY[k]
-
-def _hw(size)->tuple: return (size, size) if isinstance(size, int) else tuple(int(s) for s in size)
-
-def _state_dict(src)->dict:
-    "The state dict of a model, a state dict, a training checkpoint dict or a checkpoint file."
-    if isinstance(src, nn.Module): return src.state_dict()
-    if isinstance(src, (str, Path)): src = read_checkpoint(src)
-    return src['model'] if isinstance(src.get('model'), dict) else src
-
-def save_parser(model, # an `nn.Module`, its state dict, a training checkpoint (dict or file)
-                path:str|Path, # the parser file to write
-                arch:dict, # `name` and the constructor arguments that differ from the defaults
-                size:int|tuple|None=None, # training input size (default: 473, or 512 for ATR / PASCAL-Person-Part)
-                meta:dict|None=None # free-form notes (plain values)
-               )->Path:
-    "Write weights and architecture as one self-describing parser file, atomically."
-    arch = dict(arch)
-    if 'num_classes' not in arch and hasattr(model, 'num_classes'): arch['num_classes'] = model.num_classes
-    if 'num_classes' not in arch: raise ValueError(f"{path}: arch needs num_classes (the model has no num_classes attribute)")
-    if 'taxonomy' not in arch: arch['taxonomy'] = _default_taxonomy(arch['num_classes'], str(path))
-    tax = get_taxonomy(arch['taxonomy'])
-    if tax.n != arch['num_classes']: raise ValueError(f"{path}: taxonomy {tax.name} has {tax.n} classes, arch says {arch.get('num_classes')}")
-    try: json.dumps([arch, meta])
-    except TypeError as e: raise ValueError(f"{path}: arch and meta must hold plain values (str, numbers, lists): {e}") from None
-    sd = _state_dict(model)
-    with torch.device('meta'): own = build_model(arch).state_dict()
-    probs = fit_problems(own, sd)
-    if probs: raise ValueError('\n  '.join([f"{path}: not written, the weights do not fit the architecture {arch}:", *probs]))
-    size = _hw(size or DEFAULT_SIZE[tax.name])
-    atomic_save(dict(format=PARSER_FORMAT, version=1, arch=arch, size=size, model={k: v.detach().cpu() for k, v in sd.items()},
-                     meta=meta or {}, hparse_version=hparse.__version__), path)
-    return Path(path)
-
-# %% ../nbs/40_inference.ipynb #9d7f5b05
-def _load_error(path:Path, e:Exception)->str:
-    "One line for a file `torch.load(weights_only=True)` refused: the forbidden global it names, or not a model file."
-    g = re.search(r'GLOBAL ([\w.]+)', str(e))  # PyTorch's "Unsupported global: GLOBAL os.system ..." / "unsupported GLOBAL posix.system"
-    if g: return f"{path}: refused: reading it would run code ({g.group(1)}); hparse model files hold only tensors and plain values"
-    return f"{path}: not an hparse or SCHP model file (PyTorch cannot read it as a checkpoint)"
-
-def read_checkpoint(path:str|Path)->dict:
-    "`torch.load(path, weights_only=True)` on the CPU, with one-line errors that name the file."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"weights file {path} does not exist")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # PyTorch's pickle-protocol notes on foreign files
-            ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(_load_error(path, e)) from None
-    if not isinstance(ck, dict): raise ValueError(f"{path}: not an hparse or SCHP model file (it holds a {type(ck).__name__}, not a dict)")
-    return ck
-
-def checkpoint_kind(ck:dict, # a loaded checkpoint
-                    name:str='the checkpoint' # for messages
-                   )->str: # 'parser', 'training' or 'schp'
-    "Which kind of weights file `ck` is."
-    if ck.get('format') == PARSER_FORMAT: return 'parser'
-    if isinstance(ck.get('model'), dict): return 'training'
-    sd = ck['state_dict'] if isinstance(ck.get('state_dict'), dict) else ck
-    keys = [k.removeprefix('module.') for k in sd]
-    if any(k.startswith(('fushion.', 'context_encoding.')) or k == 'conv1.weight' for k in keys): return 'schp'  # SCHP's own names
-    if keys and all(isinstance(v, torch.Tensor) for v in sd.values()): return 'training'
-    raise ValueError(f"{name}: neither an hparse parser file, an hparse checkpoint nor an SCHP checkpoint (keys: {list(ck)[:5]})")
+__all__ = ['TTA_SCALES', 'SKIPPED', 'SYNTH_LIP', 'Parser', 'load_parser', 'as_parser', 'tta_logits', 'SymmetricModel', 'prepare',
+           'get_device', 'predict', 'PaletteModel', 'save_label_png', 'blend_labels', 'write_outputs', 'parse_images',
+           'parse_folder', 'evaluate']
 
 # %% ../nbs/40_inference.ipynb #94a02bf0
 @dataclass
@@ -248,14 +125,12 @@ class SymmetricModel(nn.Module):
     def forward(self, x): return (self.g(x) + self.g(x.flip(-1))[:, self.idx].flip(-1),)
 
 # %% ../nbs/40_inference.ipynb #eab68735
-_MEAN, _STD = (torch.tensor(s).view(3, 1, 1) for s in imagenet_stats)
-
 def prepare(img:np.ndarray, # (H, W, 3) uint8 RGB
             size:tuple # crop (H', W')
            )->tuple: # (3, H', W') normalised float tensor, (2, 3) matrix original -> crop
     "The network input of one image: aspect-padded, resized, ImageNet-normalised."
     crop, _, M = eval_crop(img, size)
-    return (torch.from_numpy(crop).permute(2, 0, 1).float() / 255 - _MEAN) / _STD, M
+    return to_input(crop), M
 
 def get_device(device:str|None=None # 'cpu', 'cuda', 'cuda:N', 'mps' (None: CUDA when available, else the CPU)
               )->torch.device:
@@ -280,11 +155,11 @@ def predict(parser:Parser, # the network, its taxonomy and input size
     "Logits of each image at its original size."
     dev = get_device(device)
     model = parser.model.to(dev).eval()
-    xs, Ms = zip(*(prepare(im, parser.size) for im in imgs))
+    x, Ms = crop_inputs(imgs, parser.size)
     idx = flip_channels(parser.tax) if flip else None
     with torch.no_grad(), torch.autocast(dev.type, torch.bfloat16, enabled=amp and dev.type == 'cuda'):
-        z = tta_logits(model, torch.stack(xs).to(dev), idx, scales).float()
-    with torch.no_grad(): return [unwarp(z[i:i + 1], M, parser.size, im.shape[:2])[0].cpu() for i, (M, im) in enumerate(zip(Ms, imgs))]
+        z = tta_logits(model, x.to(dev), idx, scales).float()
+    with torch.no_grad(): return [z_[0] for z_ in to_image_size(z, Ms, parser.size, imgs)]
 
 # %% ../nbs/40_inference.ipynb #9489f610
 class PaletteModel(nn.Module):
@@ -293,8 +168,7 @@ class PaletteModel(nn.Module):
                  stride:int=1, # output stride
                  temp:float=0.05): # softmax temperature of the distances
         super().__init__()
-        pal = (torch.from_numpy(voc_palette(num_classes)).float() / 255 - _MEAN.view(1, 3)) / _STD.view(1, 3)  # (K, 3) normalised
-        self.register_buffer('pal', pal.view(num_classes, 3, 1, 1))
+        self.register_buffer('pal', normalize(torch.from_numpy(voc_palette(num_classes))[:, :, None, None]))  # (K, 3, 1, 1) normalised colours
         self.num_classes, self.stride, self.temp = num_classes, stride, temp
     def forward(self, x):
         x = F.avg_pool2d(x, self.stride, ceil_mode=True)

@@ -17,14 +17,15 @@ from .metrics import final_logits, upsample_to, ConfusionMatrix
 from .losses import one_hot_labels
 from .learner import unwrap, all_reduce_, is_distributed, atomic_file
 from .data import ParsingDataset, BatchAffine, Items
-from fastai.vision.core import imagenet_stats
+from .models.io import normalize
 from fastai.distributed import rank_distrib, num_distrib
 import numpy as np
 from pathlib import Path
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['schp_schedule', 'online_target', 'evaluate_model', 'sync_bn_stats', 'SCHPCallback']
+__all__ = ['schp_schedule', 'schp_plan', 'refined_label', 'online_target', 'aggregate_weights', 'sync_bn_stats', 'reestimate_bn',
+           'evaluate_model', 'crop_logits', 'LabelRefiner', 'SCHPCallback']
 
 # %% ../nbs/31_schp.ipynb #7a45b44f
 def schp_schedule(lr:float, # initial learning rate (eta_max)
@@ -47,7 +48,34 @@ def schp_schedule(lr:float, # initial learning rate (eta_max)
     pcts[-1] = 1.0 - sum(pcts[:-1])  # combine_scheds needs the fractions to add up to exactly 1
     return combine_scheds(pcts, scheds)
 
+# %% ../nbs/31_schp.ipynb #da17eedc
+def schp_plan(n_epoch:int, # total epochs
+              start:int|None=None, # epochs of the initial stage (default: 2/3 of n_epoch)
+              cycle_len:int|None=None, # T (default: a fifth of the rest, or with `cycles` the last third over `cycles`)
+              warmup:int|None=None, # warm-up epochs (default: n_epoch // 15, SCHP's 10 of 150)
+              cycles:int|None=None # a fixed number of cycles in the last third of the run (then `start` follows from it)
+             )->tuple: # (start, cycle_len, warmup)
+    "(start, cycle_len, warmup) scaled from SCHP's 150-epoch plan (10 warm-up, 100 initial, 5 cycles of 10) to `n_epoch`."
+    if cycles is not None:
+        if cycle_len is None: cycle_len = max(1, n_epoch // 3 // cycles)
+        start = n_epoch - cycles * cycle_len
+    else:
+        start = round(n_epoch * 2 / 3) if start is None else start
+        if cycle_len is None: cycle_len = max(1, (n_epoch - start) // 5)
+        start = n_epoch - (n_epoch - start) // cycle_len * cycle_len  # so that the cycles end with the run
+    warmup = min(start, n_epoch // 15) if warmup is None else warmup
+    return start, cycle_len, warmup
+
 # %% ../nbs/31_schp.ipynb #2d88c138
+def refined_label(prev:torch.Tensor, # (B, K, H, W) \hat y_{m-1}
+                  new:torch.Tensor, # (B, K, H, W) \hat y, the new prediction
+                  m:int, # the cycle index (m >= 1)
+                  valid:torch.Tensor|None=None # (B, 1, H, W) bool, the labelled pixels (None: all)
+                 )->torch.Tensor: # (B, K, H, W) \hat y_m, zero where not `valid`
+    "Eq. 7: the refined label after cycle m, m/(m+1) of the previous one plus 1/(m+1) of the new prediction."
+    y = (m * prev + new) / (m + 1)                                                # Eq. 7
+    return y if valid is None else y * valid
+
 def online_target(y:torch.Tensor, # (B, H, W) labels with 255 = ignore
                   teacher_logits:torch.Tensor, # (B, K, h, w) logits of the aggregated model
                   m:int, # aggregations so far (m >= 1)
@@ -56,10 +84,37 @@ def online_target(y:torch.Tensor, # (B, H, W) labels with 255 = ignore
     "The online label-refinement target: Eq. 7 unrolled, the label weighted 1/(m+1), the aggregated model m/(m+1)."
     oh = one_hot_labels(y, teacher_logits.shape[1], ignore)
     p = upsample_to(teacher_logits.float(), y.shape[-2:]).softmax(1)
-    return (oh + m * p) / (m + 1) * (oh.sum(1, keepdim=True) > 0)
+    return refined_label(p, oh, m, oh.sum(1, keepdim=True) > 0)  # the aggregated model in the place of \hat y_{m-1}
 
-# %% ../nbs/31_schp.ipynb #e735d9f1
+# %% ../nbs/31_schp.ipynb #6e134b6a
 def _device(model): return next(model.parameters()).device
+
+def aggregate_weights(teacher:AveragedModel, # the aggregated model \hat\omega_{m-1}
+                      model:torch.nn.Module, # the weights \hat\omega reached at this cycle end
+                      average:bool=True # False: the teacher becomes a copy of `model`
+                     ):
+    "Eq. 6: w_m = m/(m+1) w_{m-1} + 1/(m+1) w (the first call copies `model`)."
+    if average: teacher.update_parameters(model)                                  # Eq. 6: 1/(m+1) weight on the new model
+    else: teacher.module.load_state_dict(model.state_dict())
+
+def sync_bn_stats(model:torch.nn.Module):
+    "Average the BN running statistics over the ranks of a distributed run (each re-estimated them on its shard)."
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.running_mean is not None]
+    all_reduce_([t for m in bns for t in (m.running_mean, m.running_var)], 'mean')
+
+class _images:
+    "A view of a loader of (image, label, ...) batches that yields the images only (what `update_bn` feeds the model)."
+    def __init__(self, dl): self.dl = dl
+    def __iter__(self): return (b[0] for b in self.dl)
+    def __len__(self): return len(self.dl)
+
+def reestimate_bn(teacher:torch.nn.Module, # the aggregated model
+                  dl, # a loader of (image, label, ...) training batches
+                  device=None # where the batches go (default: the teacher's device)
+                 ):
+    "BN re-estimation: the teacher's BN statistics recomputed over `dl`, then one set for all ranks."
+    update_bn(_images(dl), teacher, device=device or _device(teacher))
+    sync_bn_stats(teacher)                                                        # DDP: one set of statistics
 
 @torch.no_grad()
 def evaluate_model(model, dl, n:int, ignore:int=IGNORE)->dict:
@@ -71,11 +126,66 @@ def evaluate_model(model, dl, n:int, ignore:int=IGNORE)->dict:
     if cm.cm is not None: all_reduce_([cm.cm], 'sum')  # DDP: every rank scores the whole validation set
     return cm.compute()
 
-def sync_bn_stats(model:torch.nn.Module):
-    "Average the BN running statistics over the ranks of a distributed run (each re-estimated them on its shard)."
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.running_mean is not None]
-    all_reduce_([t for m in bns for t in (m.running_mean, m.running_var)], 'mean')
+# %% ../nbs/31_schp.ipynb #072072c5
+def crop_logits(teacher:torch.nn.Module, # the aggregated model (put in eval mode)
+                crops:ParsingDataset, # evaluation crops (`train=False`)
+                idx:list # the items to run
+               )->tuple: # (B, H, W) labels and (B, K, h, w) float logits, on the teacher's device
+    "The labels of the evaluation crops `idx` and the teacher's final logits on them."
+    dev = _device(teacher)
+    x, y = (torch.stack(t).as_subclass(torch.Tensor).to(dev) for t in zip(*(crops[i][:2] for i in idx)))
+    teacher.eval()
+    return y, final_logits(teacher(normalize(x))).float()
 
+def _save_npy(path:Path, s:torch.Tensor):
+    "Store a soft label map as float16 `.npy`, atomically."
+    with atomic_file(path) as f: np.save(f, s.half().cpu().numpy())
+
+class LabelRefiner:
+    "Eq. 7 over the training set at a cycle end: offline soft labels written to `soft_dir`; refined labels scored against `clean`."
+    def __init__(self, ds:ParsingDataset, # the training dataset
+                 soft_dir:Path|None=None, # where the offline soft labels go
+                 clean:Items|None=None, # the clean truth of the training labels (None: no scores)
+                 bs:int=8): # crops per forward pass
+        self.ds, self.soft_dir, self.bs = ds, soft_dir, bs
+        self.crops = ParsingDataset(ds.items, ds.size, train=False)  # evaluation crops: the frame the soft labels live in
+        self.truth = ParsingDataset(clean, ds.size, train=False) if clean is not None else None
+
+    @torch.no_grad()
+    def __call__(self, teacher, m:int, n:int, offline:bool)->dict: # label_miou, noisy_label_miou (with `clean`)
+        "Refine (offline: and store) the labels of every training image after cycle `m`; score them when `clean` is known."
+        cms = ConfusionMatrix(n), ConfusionMatrix(n)  # refined, noisy
+        idx = list(range(rank_distrib(), len(self.crops), max(1, num_distrib())))  # DDP: each rank its share
+        for b in range(0, len(idx), self.bs):
+            ii = idx[b:b + self.bs]
+            y, z = crop_logits(teacher, self.crops, ii)
+            refined = self.offline_step(ii, y, z, m) if offline else online_target(y, z, m).argmax(1)
+            if self.truth is not None: self.score(ii, y, refined, *cms)
+        if is_distributed(): dist.barrier()
+        if offline: self.ds.soft_dir = self.soft_dir  # from now on the training batches carry the refined labels
+        if self.truth is None: return {}
+        if cms[0].cm is not None: all_reduce_([cms[0].cm, cms[1].cm], 'sum')
+        return dict(label_miou=cms[0].compute()['miou'], noisy_label_miou=cms[1].compute()['miou'])
+
+    def offline_step(self, ii, y, z, m):
+        "Eq. 7 on the stored soft labels of items `ii`, written back; the refined labels at the label size."
+        ids = self.ds.items.ids
+        prev = self._soft(ids, ii, y, z, m)
+        new = refined_label(prev, z.softmax(1), m, prev.sum(1, keepdim=True) > 0)   # Eq. 7
+        for i, s_ in zip(ii, new): _save_npy(self.soft_dir / f"{ids[i]}.npy", s_)
+        return upsample_to(new, y.shape[-2:]).argmax(1)
+
+    def _soft(self, ids, ii, y, z, m):
+        "The previous soft labels: stored ones for m >= 2, the one-hot labels (pooled to the output stride) for m = 1."
+        if m >= 2: return torch.stack([torch.from_numpy(np.load(self.soft_dir / f"{ids[i]}.npy")).float() for i in ii]).to(z.device)
+        return F.adaptive_avg_pool2d(one_hot_labels(y.long(), z.shape[1]), z.shape[-2:])
+
+    def score(self, ii, y, refined, cm_ref, cm_noisy):
+        "Add the refined and the noisy labels of items `ii` against their clean truth (ignored pixels count as background)."
+        c = torch.stack([self.truth[i][1] for i in ii]).as_subclass(torch.Tensor).to(y.device).long()
+        cm_ref.update(refined.masked_fill(y == IGNORE, 0), c); cm_noisy.update(y.long().masked_fill(y == IGNORE, 0), c)
+
+# %% ../nbs/31_schp.ipynb #e735d9f1
 class SCHPCallback(Callback):
     "SCHP self-correction cycles: model aggregation (Eq. 6), BN re-estimation, online label refinement (Eq. 7)."
     order = 60
@@ -114,13 +224,15 @@ class SCHPCallback(Callback):
         if self.is_cycle_end(self.epoch): self.cycle_end()
 
     def cycle_end(self):
-        "Aggregate (Eq. 6), re-estimate BN statistics, evaluate."
+        "Aggregate (Eq. 6), re-estimate BN statistics, record the cycle."
         model = unwrap(self.learn.model)
-        if self.aggregate: self.teacher.update_parameters(model)                    # Eq. 6: 1/(m+1) weight on the new model
-        else: self.teacher.module.load_state_dict(model.state_dict())
-        update_bn(_images(self.bn_dl or self.dls.train), self.teacher, device=_device(model))  # BN re-estimation
-        sync_bn_stats(self.teacher)                                                 # DDP: one set of statistics
+        aggregate_weights(self.teacher, model, self.aggregate)                      # Eq. 6
+        reestimate_bn(self.teacher, self.bn_dl or self.dls.train, _device(model))   # BN re-estimation, synced over ranks
         self.m += 1
+        self.records.append(self.cycle_record())
+
+    def cycle_record(self)->dict:
+        "The aggregated model's validation scores at this cycle end, and (offline, or with `clean`) the refined labels'."
         rec = dict(cycle=self.paper_m, epoch=self.epoch)
         n = self.n_classes or final_logits(self.learn.pred).shape[1]
         dl = self.dls.valid if self.eval_dl is None else self.eval_dl
@@ -129,43 +241,12 @@ class SCHPCallback(Callback):
             rec.update(miou=s['miou'], pixel_acc=s['pixel_acc'], mean_acc=s['mean_acc'])
         if (self.refine == 'offline' and self.paper_m >= 1) or (self.clean is not None and self.refine):
             rec.update(self.refine_labels(n))
-        self.records.append(rec)
+        return rec
 
-    @torch.no_grad()
     def refine_labels(self, n:int)->dict:
         "Offline: write the Eq. 7 soft labels of every training image. Both forms: score the refined labels against `clean`."
-        ds, m = self.dls.train.dataset, self.paper_m
-        crops = ParsingDataset(ds.items, ds.size, train=False)  # evaluation crops: the frame the soft labels live in
-        truth = ParsingDataset(self.clean, ds.size, train=False) if self.clean is not None else None
-        offline = self.refine == 'offline' and m >= 1
-        cm_ref, cm_noisy = ConfusionMatrix(n), ConfusionMatrix(n)
-        dev, bs = _device(self.teacher), self.dls.train.bs
-        mean, std = (torch.tensor(v, device=dev)[:, None, None] for v in imagenet_stats)
-        self.teacher.eval()
-        idx = list(range(rank_distrib(), len(crops), max(1, num_distrib())))  # DDP: each rank its share
-        for b in range(0, len(idx), bs):
-            ii = idx[b:b + bs]
-            x, y = (torch.stack(t).as_subclass(torch.Tensor).to(dev) for t in zip(*(crops[i][:2] for i in ii)))
-            z = final_logits(self.teacher((x.float() / 255 - mean) / std)).float()
-            if offline:
-                prev = self._soft(ds.items.ids, ii, y, z, m)
-                new = (m * prev + z.softmax(1) * (prev.sum(1, keepdim=True) > 0)) / (m + 1)   # Eq. 7
-                for i, s_ in zip(ii, new): _save_npy(self.soft_dir / f"{ds.items.ids[i]}.npy", s_)
-                refined = upsample_to(new, y.shape[-2:]).argmax(1)
-            else: refined = online_target(y, z, m).argmax(1)
-            if truth is not None:
-                c = torch.stack([truth[i][1] for i in ii]).as_subclass(torch.Tensor).to(dev).long()
-                cm_ref.update(refined.masked_fill(y == IGNORE, 0), c); cm_noisy.update(y.long().masked_fill(y == IGNORE, 0), c)
-        if is_distributed(): dist.barrier()
-        if offline: ds.soft_dir = self.soft_dir  # from now on the training batches carry the refined labels
-        if truth is None: return {}
-        if cm_ref.cm is not None: all_reduce_([cm_ref.cm, cm_noisy.cm], 'sum')
-        return dict(label_miou=cm_ref.compute()['miou'], noisy_label_miou=cm_noisy.compute()['miou'])
-
-    def _soft(self, ids, ii, y, z, m):
-        "The previous soft labels: stored ones for m >= 2, the one-hot labels (pooled to the output stride) for m = 1."
-        if m >= 2: return torch.stack([torch.from_numpy(np.load(self.soft_dir / f"{ids[i]}.npy")).float() for i in ii]).to(z.device)
-        return F.adaptive_avg_pool2d(one_hot_labels(y.long(), z.shape[1]), z.shape[-2:])
+        refiner = LabelRefiner(self.dls.train.dataset, self.soft_dir, self.clean, self.dls.train.bs)
+        return refiner(self.teacher, self.paper_m, n, offline=self.refine == 'offline' and self.paper_m >= 1)
 
     def before_batch(self):
         "Online label refinement: replace the labels by soft targets from the aggregated model (Eq. 7, online form)."
@@ -185,13 +266,3 @@ class SCHPCallback(Callback):
     def load_state_dict(self, sd):
         self.teacher.load_state_dict(sd['teacher']); self.m = int(sd['m']); self.records = list(sd['records'])
         if self.refine == 'offline' and self.paper_m >= 1: self.dls.train.dataset.soft_dir = self.soft_dir
-
-def _save_npy(path:Path, s:torch.Tensor):
-    "Store a soft label map as float16 `.npy`, atomically."
-    with atomic_file(path) as f: np.save(f, s.half().cpu().numpy())
-
-class _images:
-    "A view of a loader of (image, label, ...) batches that yields the images only (what `update_bn` feeds the model)."
-    def __init__(self, dl): self.dl = dl
-    def __iter__(self): return (b[0] for b in self.dl)
-    def __len__(self): return len(self.dl)

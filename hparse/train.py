@@ -23,13 +23,15 @@ from .data import parsing_dls, find_items, AugParams, HIPN_AUG
 from .metrics import parsing_metrics
 from .losses import ACE2PLoss, HIPNLoss
 from .models import ACE2P, create_hipn
-from .schp import SCHPCallback, schp_schedule
+from .schp import SCHPCallback, schp_schedule, schp_plan
 from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text, ddp_ctx
+from .models.io import save_parser
+from .run import fit_run
 from fastai.distributed import rank_distrib, num_distrib
 
 # %% auto #0
 __all__ = ['PAPER_BATCH', 'PAPER_LR', 'SYNTH_ROOT', 'papers_sgd', 'papers_lr', 'cpu_has_bf16', 'CPUAutocast', 'use_fast_path',
-           'ace2p_learner', 'hipn_learner', 'poly_schedule', 'schp_plan', 'default_root', 'hardware', 'train']
+           'ace2p_learner', 'hipn_learner', 'poly_schedule', 'default_root', 'hardware', 'train']
 
 # %% ../nbs/33_train.ipynb #a1c19808
 def papers_sgd(mom:float=0.9, wd:float=5e-4):
@@ -146,14 +148,6 @@ def fit_schp(self:Learner, n_epoch:int, # total epochs (initial stage + cycles)
     scb = [SCHPCallback(start, cycle_len, **schp_kwargs)] if self_correct else []
     self.fit(n_epoch, lr, cbs=[sched, *scb, *(cbs or [])])
 
-def schp_plan(n_epoch:int, start=None, cycle_len=None, warmup=None)->tuple:
-    "(start, cycle_len, warmup) scaled from SCHP's 150-epoch plan (10 warm-up, 100 initial, 5 cycles of 10) to `n_epoch`."
-    start = round(n_epoch * 2 / 3) if start is None else start
-    if cycle_len is None: cycle_len = max(1, (n_epoch - start) // 5)
-    start = n_epoch - (n_epoch - start) // cycle_len * cycle_len  # so that the cycles end with the run
-    warmup = min(start, n_epoch // 15) if warmup is None else warmup
-    return start, cycle_len, warmup
-
 # %% ../nbs/33_train.ipynb #001d887f
 SYNTH_ROOT = Path('data/synth')  # the embedded benchmark's default location (relative to the working folder)
 
@@ -191,37 +185,39 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
           hipn_kwargs:dict|None=None, # HIPN: overrides of the variant's arguments (stages, bottom_up, C, merge)
          )->dict:
     "Train A-CE2P (with SCHP) or HIPN on a dataset; write checkpoint, logs, final model and result JSON to `out`; DDP under `torchrun`."
-    from hparse.inference import save_parser
     if device is None and torch.cuda.is_available() and 'LOCAL_RANK' in os.environ: device = f"cuda:{os.environ['LOCAL_RANK']}"  # a GPU per rank
     fmt, lr = fmt or ('lip' if model == 'ace2p' else 'ppp'), papers_lr(model, bs) if lr is None else lr
     root, out = default_root(fmt, root), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     set_seed(seed, reproducible=True)
     common = dict(size=size, bs=bs, labels=labels, num_workers=num_workers, path=out, device=device, pretrained=pretrained)
-    cbs = [CheckpointCallback(out.resolve() / 'checkpoint.pth', resume=resume), EpochLog(out)]
     t0 = time.time()
     if model == 'ace2p':
         learn = ace2p_learner(root, fmt, backbone, context, batch_aug=True if refine == 'offline' else None, **common)
         arch = dict(name='ace2p', backbone=backbone, context=context)
         clean_items = find_items(root, fmt, 'train', clean) if (clean or labels) else None
-        with ddp_ctx(learn):  # DDP when launched with several processes (torchrun, accelerate launch); else nothing
-            learn.fit_schp(epochs, lr, start, cycle_len, self_correct=schp, cbs=cbs, refine=refine, aggregate=aggregate,
-                           clean=clean_items, n_classes=learn.model.num_classes)
+        def fit(learn, cbs):
+            with ddp_ctx(learn):  # DDP when launched with several processes (torchrun, accelerate launch); else nothing
+                learn.fit_schp(epochs, lr, start, cycle_len, self_correct=schp, cbs=cbs, refine=refine, aggregate=aggregate,
+                               clean=clean_items, n_classes=learn.model.num_classes)
     elif model == 'hipn':
         learn = hipn_learner(root, fmt, variant, model_kwargs=hipn_kwargs, **common)
         arch = dict(name='hipn', variant=variant, **(hipn_kwargs or {}))
-        with ddp_ctx(learn): learn.fit_poly(epochs, lr, cbs=cbs)
+        def fit(learn, cbs):
+            with ddp_ctx(learn): learn.fit_poly(epochs, lr, cbs=cbs)
     else: raise ValueError(f"model must be 'ace2p' or 'hipn', got {model!r}")
     tax = find_items(root, fmt, 'val').tax
     arch.update(num_classes=tax.n, taxonomy=tax.name)
-    if rank_distrib() == 0: save_parser(learn.model, out / 'model.pth', arch=_arch(arch), size=size)
+    cfg = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed, arch=arch)
+    return fit_run(learn, out, fit, lambda learn, p: save_parser(learn.model, p, arch=_arch(arch), size=size),
+                   partial(_train_result, t0=t0, cfg=cfg), resume=resume)
+
+def _train_result(learn:Learner, t0:float, cfg:dict)->dict:
+    "What `result.json` holds: the configuration, the final validation scores, the SCHP cycle records, the wall time and the hardware."
     vals = learn.validate()  # the final model: after SCHP, the aggregated one
     final = dict(zip(['valid_loss'] + [m.name for m in learn.metrics], map(float, vals)))
-    res = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed,
-               arch=arch, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1),
-               hardware=hardware(), n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset), world_size=num_distrib() or 1)
-    if rank_distrib() == 0: atomic_text(out / 'result.json', json.dumps(res, indent=1, default=str))
-    return res
+    return dict(cfg, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1), hardware=hardware(),
+                n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset), world_size=num_distrib() or 1)
 
 def _arch(a:dict)->dict:
     "The `save_parser` architecture of a training configuration."

@@ -16,6 +16,7 @@ import torch
 from fastprogress.fastprogress import master_bar
 from ..learner import atomic_text
 from ..train import hardware
+from ..schp import schp_plan
 
 # %% auto #0
 __all__ = ['SCALES', 'EXPERIMENTS', 'RENDERERS', 'paper_tables', 'paper_table', 'Scale', 'get_scale', 'git_commit', 'Context',
@@ -72,9 +73,9 @@ class Scale:
     def __post_init__(self):
         if self.epochs < 2 * self.cycles: raise ValueError(f"scale {self.name}: {self.epochs} epochs cannot hold {self.cycles} cycles after an initial stage")
     @property
-    def cycle_len(self)->int: "Epochs per cycle: a third of the run for the cycles, as SCHP's 50 of 150."; return max(1, self.epochs // 3 // self.cycles)
+    def cycle_len(self)->int: "Epochs per cycle: a third of the run for the cycles, as SCHP's 50 of 150."; return schp_plan(self.epochs, cycles=self.cycles)[1]
     @property
-    def start(self)->int: "Epochs of the initial stage."; return self.epochs - self.cycles * self.cycle_len
+    def start(self)->int: "Epochs of the initial stage (`hparse.schp.schp_plan`)."; return schp_plan(self.epochs, cycles=self.cycles)[0]
 
 SCALES = {
     'quick': Scale('quick', n=64, n_val=32, n_ppp=64, n_ppp_val=32, size=64, bs=16, epochs=9, cycles=3,

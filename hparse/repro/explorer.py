@@ -18,7 +18,8 @@ from ..labels import IGNORE, Taxonomy, get_taxonomy, colorize, legend_handles
 from ..data import DataError, find_items, read_image, read_label
 from ..noise import METHODS, NLNL_GAMMA, kl_certainty, image_mean, consistency_noisy, identify_noisy, noise_identification_scores
 from ..models.hipn import HIPN
-from ..hybrid import predict_levels, load_weights, model_fingerprint, PseudoLabels
+from ..hybrid import predict_levels, model_fingerprint, PseudoLabels
+from ..models.io import load_state_file
 
 # %% auto #0
 __all__ = ['is_run', 'find_runs', 'torch_threads', 'tiny_hybrid_run', 'ImageView', 'image_view', 'noisy_mask', 'mask_scores',
@@ -176,7 +177,7 @@ class Exploration:
         unknown = sorted(set(self.ids) - set(items.ids))
         if unknown: raise DataError(self.root, f"{len(unknown)} pseudo-labeled ids are not in this dataset's {split} split (e.g. {unknown[0]}): wrong root?")
         self.items = items.subset(self.ids)
-        self.model = load_weights(HIPN(self.tax.n, self.tax, backbone=self.cfg['backbone'], C=self.cfg['C'], stages=self.cfg['stages']),
+        self.model = load_state_file(HIPN(self.tax.n, self.tax, backbone=self.cfg['backbone'], C=self.cfg['C'], stages=self.cfg['stages']),
                                   self.folder/'primary'/'model.pth').eval().to(device)
         self.same_model = model_fingerprint(self.model) == self.manifest.get('model')
         if not self.same_model: warnings.warn(f"{self.folder/'pseudo'}: the pseudo labels were made by other weights than primary/model.pth")

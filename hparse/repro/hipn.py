@@ -16,10 +16,12 @@ import torch
 from PIL import Image
 from ..labels import get_taxonomy, to_level
 from ..data import find_items, read_image, read_label, split_labeled
-from ..noise import METHODS, NLNL_GAMMA, kl_certainty, neg_log_pmax, noise_pr_curve
+from ..noise import METHODS, NLNL_GAMMA, kl_certainty, neg_log_pmax, noise_pr_curve, image_mean, consistency_noisy
 from ..models import HIPN, count_cost
 from ..train import train
-from ..hybrid import run_hybrid, hybrid_split, predict_levels, load_weights
+from ..hybrid import run_hybrid, hybrid_split, predict_levels
+from ..models.io import load_state_file
+from ..run import finished
 from ..inference import evaluate, load_parser, predict, Parser
 from .core import (Context, Scale, experiment, renderer, load_result, paper_table, side_by_side, fmt_table,
     write_table, save_figure, scale_note, ordering, prepare_data, get_scale, run_experiment)
@@ -72,9 +74,8 @@ def _hipn_kwargs(s:Scale, K:int, bottom_up:bool)->dict:
 def train_variant(ctx:Context, name:str, K:int, bottom_up:bool)->dict:
     "Train one Table 1 variant on PPP (or read the result of a finished run): `train`'s result plus `folder`."
     s, out = ctx.scale, ctx.run_dir('hipn', 'table1', name)
-    done = out / 'result.json'
-    if done.exists() and (out / 'model.pth').exists(): res = json.loads(done.read_text())
-    else: res = train('hipn', ctx.ppp_root, fmt='ppp', out=out, epochs=s.hipn_epochs, size=s.size, bs=s.bs,
+    res = finished(out)
+    if res is None: res = train('hipn', ctx.ppp_root, fmt='ppp', out=out, epochs=s.hipn_epochs, size=s.size, bs=s.bs,
                       variant='hipn_small', hipn_kwargs=_hipn_kwargs(s, K, bottom_up), resume=True, seed=s.seed, device=ctx.device)
     return dict(res, folder=str(out))
 
@@ -159,11 +160,11 @@ def noise_scores(model, items, size:int, eps:float=0.1, device=None)->dict:
     for i in range(len(items)):
         part, half, full = predict_levels(model, [read_image(items.image(i))], (size, size), device)[0]
         p = part.softmax(1)
-        cert = kl_certainty(p, eps)[0]; cert = cert - cert.mean()
-        conf = NLNL_GAMMA - p.amax(1)[0]                                   # > 0 where NLNL flags (p_max < gamma)
-        cons = ((to_level(part.argmax(1), tax, 'half') != half.argmax(1)).float() + (to_level(part.argmax(1), tax, 'full') != full.argmax(1)).float())[0]
+        cert = kl_certainty(p, eps); cert = (cert - image_mean(cert))[0]  # > 0 where `certainty_noisy` flags
+        conf = NLNL_GAMMA - p.amax(1)[0]                                   # > 0 where `nlnl_noisy` flags (p_max < gamma)
+        cons = (consistency_noisy(part, tax, half_logits=half).float() + consistency_noisy(part, tax, full_logits=full).float())[0]  # levels in disagreement
         sc['certainty'].append(cert); sc['nlnl'].append(conf); sc['consistency'].append(cons - 0.5)
-        sc['both'].append(torch.where(cons > 0, torch.full_like(cert, 1e3), cert))
+        sc['both'].append(torch.where(cons > 0, torch.full_like(cert, torch.inf), cert))  # 'both' (or): inconsistent pixels always flagged
         pseudo.append(p.argmax(1)[0]); truth.append(torch.from_numpy(read_label(items.label(i), tax.n)).long())
     cat = lambda xs: torch.cat([x.reshape(-1) for x in xs])[None, None]
     return dict(scores={m: cat(v) for m, v in sc.items()}, pseudo=cat(pseudo), truth=cat(truth))
@@ -173,7 +174,7 @@ def pr_curves(ns:dict, # `noise_scores`
     "Precision and recall of each method as its threshold moves (quantiles of its score), and at its own threshold (0)."
     out = {}
     for m, s in ns['scores'].items():
-        fin = s[s < 1e2]
+        fin = s[s.isfinite()]  # 'both' scores inconsistent pixels +inf
         qs = torch.quantile(fin[torch.linspace(0, fin.numel() - 1, min(fin.numel(), 100_000)).long()].float(), torch.linspace(0, 1, points))
         t = torch.unique(torch.cat([qs, torch.zeros(1)])) if m != 'consistency' else torch.tensor([-0.5, 0., 1.])
         t, prec, rec = noise_pr_curve(s, ns['pseudo'], ns['truth'], thresholds=t, relative=False)
@@ -196,7 +197,7 @@ def exp_noise_identification(ctx:Context)->dict:
     st, p, s, tax = settings(ctx), t2_protocol(ctx), ctx.scale, get_taxonomy('ppp')
     rows = [_t2_row(row, arm, method, r := t2_run(ctx, arm, method)) for row, (arm, method) in T2_ARMS.items()]
     ni, eps = r['noise_identification'], r['eps']['value']
-    model = load_weights(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder'], 'primary', 'model.pth'))
+    model = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder'], 'primary', 'model.pth'))
     ids = hybrid_split(ctx.ppp_root, 'ppp', p['frac'], s.seed, p['unlabeled'], st['tune_frac'])['unlabeled']
     ns = noise_scores(model, find_items(ctx.ppp_root, 'ppp', p['unlabeled']).subset(ids), s.size, eps, ctx.device)
     return dict(rows=rows, protocol=st['t2_protocol'], frac=p['frac'], unlabeled_split=p['unlabeled'], n_labeled=r['n_labeled'],
@@ -241,7 +242,7 @@ def exp_sota(ctx:Context)->dict:
           per_class_row('HIPN', Path(train_variant(ctx, full, *variants[full])['folder']) / 'model.pth', ctx)]
     t2 = t2_protocol(ctx)['folder']; t2_run(ctx, 'hl', 'both')
     tax = get_taxonomy('ppp')
-    hl = load_weights(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2, 'retrain_hl_both', 'model.pth'))
+    hl = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2, 'retrain_hl_both', 'model.pth'))
     t4.append(per_class_row('HIPN(+HL)', Parser(hl, tax, (s.size, s.size), f'{t2}/retrain_hl_both'), ctx))
     full_lip = hybrid_run(ctx, 'table3/frac_1', ctx.lip_root, 'lip', 1, 'labeled')
     half_hl = hybrid_run(ctx, 'table3/frac_1_2', ctx.lip_root, 'lip', 1/2, 'hl', 'both')

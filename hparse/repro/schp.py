@@ -14,15 +14,16 @@ import pandas as pd
 import torch
 from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
-from fastai.vision.core import imagenet_stats
 from ..labels import IGNORE, get_taxonomy, colorize
 from ..data import find_items, ParsingDataset, read_label
 from ..metrics import final_logits
 from ..losses import ACE2PLoss
 from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file
-from ..schp import SCHPCallback, online_target
+from ..run import fit_run, finished, CHECKPOINT
+from ..schp import SCHPCallback, online_target, crop_logits, schp_plan
 from ..train import ace2p_learner, papers_lr
-from ..inference import save_parser, evaluate, save_label_png
+from ..models.io import save_parser
+from ..inference import evaluate, save_label_png
 from .core import (experiment, renderer, paper_table, side_by_side, write_table, save_figure, scale_note,
                                ordering, load_result, Context)
 
@@ -67,12 +68,8 @@ class RefinedLabels(Callback):
         if not schp.is_cycle_end(self.epoch): return
         ds = self.dls.train.dataset
         crops = ParsingDataset(ds.items, ds.size, train=False)  # the evaluation crop: no random draw
-        x, y = (torch.stack(t).as_subclass(torch.Tensor) for t in zip(*(crops[i][:2] for i in self.idx)))
-        dev = next(schp.teacher.parameters()).device
-        mean, std = (torch.tensor(v, device=dev)[:, None, None] for v in imagenet_stats)
-        schp.teacher.eval()
-        z = final_logits(schp.teacher((x.to(dev).float() / 255 - mean) / std)).float()
-        y = y.to(dev).long()
+        y, z = crop_logits(schp.teacher, crops, self.idx)
+        y = y.long()
         lab = online_target(y, z, schp.paper_m).argmax(1).masked_fill(y == IGNORE, IGNORE)
         self.folder.mkdir(parents=True, exist_ok=True)
         for i, l in zip(self.idx, lab): save_label_png(l.cpu().numpy().astype(np.uint8), self.folder / f'{ds.items.ids[i]}_cycle{schp.paper_m}.png')
@@ -83,7 +80,7 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
              aggregate:bool=True, refine:str|None='online', # SCHP switches (Table 4)
              labels:str|None=None, clean:str|None=None, # training labels, and their clean truth (label-quality records)
              loss:dict|None=None, # `ACE2PLoss` switches (edge, iou, consistency); None: all on
-             epochs:int=9, start:int=6, cycle_len:int=1, size:int=64, bs:int=16, lr:float|None=None, seed:int=0, # lr default: `papers_lr('ace2p', bs)`
+             epochs:int=9, start:int|None=None, cycle_len:int|None=None, size:int=64, bs:int=16, lr:float|None=None, seed:int=0, # lr default: `papers_lr('ace2p', bs)`
              init=None, # a checkpoint to start from (a shared initial stage)
              snapshot:bool=False, # write `stage.pth`: the checkpoint at the end of the initial stage
              shown:list|None=None, # training-image indices whose refined labels are written each cycle (`refined/`)
@@ -91,10 +88,10 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
              device=None, progress:bool=True)->dict:
     "Train A-CE2P with SCHP's schedule and cycles in `folder` (resumable; a finished run is read back)."
     folder, lr = Path(folder), papers_lr('ace2p', bs) if lr is None else lr
-    done = folder / 'result.json'
-    if done.exists(): return json.loads(done.read_text())
+    start, cycle_len, _ = schp_plan(epochs, start, cycle_len)  # default: SCHP's plan scaled to `epochs`
+    if (res := finished(folder)) is not None: return res
     folder.mkdir(parents=True, exist_ok=True)
-    ckpt = folder / 'checkpoint.pth'
+    ckpt = folder / CHECKPOINT
     if init is not None and not ckpt.exists():
         if not Path(init).exists(): raise FileNotFoundError(f"{init}: the shared initial stage is missing (delete its run folder to train it again)")
         shutil.copyfile(init, ckpt)
@@ -102,21 +99,19 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
     set_seed(seed, reproducible=True)
     learn = ace2p_learner(root, fmt, backbone, context, size=size, bs=bs, labels=labels, path=folder, device=device,
                           loss_func=ACE2PLoss(**loss) if loss else None)
-    extra, cbs = cbs, [CheckpointCallback(ckpt.resolve(), resume=True), EpochLog(folder)]
-    if snapshot: cbs.append(StageSnapshot(ckpt.resolve(), folder / 'stage.pth', start - 1))
-    if shown and refine: cbs.append(RefinedLabels(shown, folder / 'refined'))
-    cbs += list(extra or [])
-    n = learn.model.num_classes
-    with ExitStack() as quiet:
-        if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-        learn.fit_schp(epochs, lr, start, cycle_len, cbs=cbs, refine=refine, aggregate=aggregate, n_classes=n,
-                       clean=find_items(root, fmt, 'train', clean) if clean else None)
-    tax = find_items(root, fmt, 'val').tax
-    save_parser(learn.model, folder / 'model.pth', arch=dict(name='ace2p', backbone=backbone, context=context, num_classes=n,
-                                                             taxonomy=tax.name), size=size)
-    res = dict(fmt=fmt, backbone=backbone, context=context, aggregate=aggregate, refine=refine, labels=labels, loss=loss or {},
-               epochs=epochs, start=start, cycle_len=cycle_len, records=learn.schp_records, wall_s=round(time.time() - t0, 1))
-    atomic_text(done, json.dumps(res, indent=1, default=float))
+    extra = ([StageSnapshot(ckpt.resolve(), folder / 'stage.pth', start - 1)] if snapshot else []) + \
+            ([RefinedLabels(shown, folder / 'refined')] if shown and refine else []) + list(cbs or [])
+    n, tax = learn.model.num_classes, find_items(root, fmt, 'val').tax
+    def fit(learn, cbs):
+        with ExitStack() as quiet:
+            if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
+            learn.fit_schp(epochs, lr, start, cycle_len, cbs=cbs, refine=refine, aggregate=aggregate, n_classes=n,
+                           clean=find_items(root, fmt, 'train', clean) if clean else None)
+    arch = dict(name='ace2p', backbone=backbone, context=context, num_classes=n, taxonomy=tax.name)
+    res = fit_run(learn, folder, fit, lambda learn, p: save_parser(learn.model, p, arch=arch, size=size),
+                  lambda learn: dict(fmt=fmt, backbone=backbone, context=context, aggregate=aggregate, refine=refine, labels=labels,
+                                     loss=loss or {}, epochs=epochs, start=start, cycle_len=cycle_len, records=learn.schp_records,
+                                     wall_s=round(time.time() - t0, 1)), cbs=extra, json_default=float)
     ckpt.unlink(missing_ok=True)  # finished: `model.pth` and `result.json` are what is reused
     return res
 
@@ -154,11 +149,11 @@ def family(ctx:Context, fmt:str='lip', backbone:str|None=None, context:str='psp'
     first = 'SCHP' if 'SCHP' in branches else branches[0]  # the aggregating run writes the snapshot (see the prose)
     out = {}
     for b in [first] + [b for b in branches if b != first]:
-        ma, lr_ = BRANCHES[b]
-        r = schp_run(base / b, aggregate=ma, refine='online' if lr_ else None, snapshot=b == 'SCHP',
+        ma, refines = BRANCHES[b]  # model aggregation, label refinement
+        r = schp_run(base / b, aggregate=ma, refine='online' if refines else None, snapshot=b == 'SCHP',
                      init=None if b == first else base / 'SCHP' / 'stage.pth', shown=shown if b == 'SCHP' else None, **common)
         e = evaluated(base / b, root, fmt, device=ctx.device)
-        out[b] = dict(ma=ma, lr=lr_, pixel_acc=e['pixel_acc'], mean_acc=e['mean_acc'], miou=e['miou'], iou=e['iou'],
+        out[b] = dict(ma=ma, lr=refines, pixel_acc=e['pixel_acc'], mean_acc=e['mean_acc'], miou=e['miou'], iou=e['iou'],
                       records=_pct(r['records']), wall_s=r['wall_s'], folder=str(base / b))
         if tta and b == 'SCHP': out[b]['tta'] = evaluated(base / b, root, fmt, tta=True, device=ctx.device)
     return out
