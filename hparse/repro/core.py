@@ -66,6 +66,8 @@ class Scale:
     strength:float=.5 # label-noise strength of the synthetic benchmark
     seed:int=0
     hardware:str='cpu' # what the scale is sized for
+    # The next four fields name the configuration the runs are to use; the experiments do not read them yet (only
+    # benchmarks/bench_cpu_step.py times the quick one), so changing them does not change a result today.
     pretrained:str|bool='imagenet' # backbone start: 'imagenet' (the papers', needs the internet), 'synth' (shipped stand-in), False
     nf_context:int=512 # A-CE2P context-module width (SCHP: 512)
     head_nf:int=256 # A-CE2P decoder / edge / fusion width (SCHP: 256)
