@@ -31,7 +31,7 @@ from .models.hipn import HIPN
 from .models.io import crop_inputs, to_image_size, load_state_file, read_checkpoint, checkpoint_kind, build_model, load_weights
 from .learner import atomic_save, atomic_file
 from .run import fit_run, finished, MODEL, STAGE_DONE, STAGE_CONFIG
-from .train import papers_sgd, papers_lr, poly_schedule, use_fast_path
+from .train import papers_sgd, papers_lr, poly_schedule, use_fast_path, make_opt
 
 # %% auto #0
 __all__ = ['ARMS', 'hybrid_learner', 'predict_levels', 'pseudo_outputs', 'write_png', 'write_json', 'model_fingerprint',
@@ -50,13 +50,15 @@ def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
                    alpha:float=0.5, # Eq. 5 weight of positive learning
                    path:str|Path='.', # learner path
                    cbs=None, # extra callbacks
+                   opt_func=None, # default: the papers' SGD (`mom`, `wd`); e.g. `make_opt('adamw')`
+                   cpu_bf16:bool=False, # bf16 autocast on a CPU that has it (`use_fast_path`)
                    **loss_kw # more `HIPNLoss` arguments
                   )->Learner:
     "A fastai Learner with HIPN's recipe: `HIPNLoss` (hybrid when batches carry noisy masks), SGD, poly schedule, parsing metrics."
     tax = get_taxonomy(tax)
-    learn = Learner(dls, model, loss_func=HIPNLoss(tax, alpha=alpha, **loss_kw), opt_func=papers_sgd(mom, wd), lr=lr, path=path,
+    learn = Learner(dls, model, loss_func=HIPNLoss(tax, alpha=alpha, **loss_kw), opt_func=opt_func or papers_sgd(mom, wd), lr=lr, path=path,
                     metrics=parsing_metrics(tax.n), wd_bn_bias=True, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *L(cbs)])
-    return use_fast_path(learn)  # bf16 + channels-last on CUDA, as `hparse.train`'s learners
+    return use_fast_path(learn, cpu_bf16)  # bf16 + channels-last on CUDA, as `hparse.train`'s learners
 
 # %% ../nbs/32_hybrid.ipynb #332d6b16
 @torch.no_grad()
@@ -293,7 +295,8 @@ def train_stage(learn:Learner, # the learner of this stage
                 epochs:int, # epochs
                 folder:Path, # where checkpoints and the final model go
                 cfg:dict, # settings that identify the stage
-                progress:bool=True
+                progress:bool=True,
+                ckpt_every_s:float|None=None # checkpoint by time instead of every epoch (`fit_run`)
                )->dict: # per-epoch history and final validation scores
     "Fit with a checkpoint every epoch; a finished stage (`done.json`) is loaded instead of trained again."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
@@ -304,14 +307,15 @@ def train_stage(learn:Learner, # the learner of this stage
     def fit(learn, cbs):
         with (nullcontext() if progress else learn.no_bar()): learn.fit(epochs, cbs=cbs)
     res = fit_run(learn, folder, fit, lambda learn, p: atomic_save(learn.model.state_dict(), p), _stage_result, log=False,
-                  marker=STAGE_DONE, json_default=None)
+                  marker=STAGE_DONE, json_default=None, ckpt_every_s=ckpt_every_s)
     return {**res, 'reused': False}
 
 def _stage_result(learn:Learner)->dict:
     "Per-epoch history and final validation scores of a stage."
     names = learn.recorder.metric_names[1:-1]  # without 'epoch' and 'time'
     hist = [dict(epoch=e, **{n: float(v) for n, v in zip(names, vals)}) for e, vals in enumerate(learn.recorder.values)]
-    return dict(history=hist, **{k: hist[-1][k] for k in ('mIoU', 'pixel_acc', 'mean_acc')})
+    iou = learn.metrics[0].cm.compute()['iou'].tolist()  # the last validation's per-class IoU (the metrics share one matrix)
+    return dict(history=hist, iou=iou, **{k: hist[-1][k] for k in ('mIoU', 'pixel_acc', 'mean_acc')})
 
 # %% ../nbs/32_hybrid.ipynb #dc652b5b
 def _check_run(arm, method, frac, init, unlabeled='train', eps=0.1, tune_frac=0.):
@@ -371,6 +375,9 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                eps:float|str=0.1, # certainty smoothing of the noisy masks, or 'tune' (chosen on the `tune_frac` held-out images)
                tune_frac:float=0., # labeled fraction held out from the primary model to tune eps (rejoins for retraining)
                cbs=None, # extra callbacks of the retraining learner
+               opt:str='sgd', # optimiser of both stages (`make_opt`): the papers' 'sgd', or 'adamw'
+               cpu_bf16:bool=False, # bf16 autocast on a CPU that has it
+               ckpt_every_s:float|None=None, # checkpoint by time instead of every epoch
                progress:bool=True
               )->dict: # what `result_<arm>[_<method>].json` holds
     "Semi-supervised HIPN, one arm of Table 2 or 3: primary model, pseudo labels, noise identification, retraining."
@@ -381,12 +388,14 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
     new_model = lambda: HIPN(tax.n, tax, backbone=backbone, C=C, stages=stages, pretrained=pretrained)
     cfg = dict(root=str(Path(root).resolve()), fmt=fmt, frac=frac, seed=seed, size=size, backbone=backbone, C=C, stages=stages,
                bs=bs, lr=lr, alpha=alpha, labels=labels, aug=repr(aug), **({} if unlabeled == 'train' else dict(unlabeled=unlabeled)),
-               **(dict(tune_frac=tune_frac) if tune_frac else {}))  # non-default settings only: earlier folders stay valid
+               **(dict(tune_frac=tune_frac) if tune_frac else {}), **({} if opt == 'sgd' else dict(opt=opt)),
+               **(dict(pretrained=str(pretrained)) if pretrained else {}))  # non-default settings only: earlier folders stay valid
+    lkw = dict(opt_func=make_opt(opt), cpu_bf16=cpu_bf16)
     set_seed(seed)
-    learn = hybrid_learner(hybrid_dls(root, fmt, sp['primary'], size=size, bs=bs, labels=labels, aug=aug, device=device), new_model(), tax, lr, alpha=alpha, path=out)
+    learn = hybrid_learner(hybrid_dls(root, fmt, sp['primary'], size=size, bs=bs, labels=labels, aug=aug, device=device), new_model(), tax, lr, alpha=alpha, path=out, **lkw)
     res = dict(config=dict(cfg, arm=arm, method=method, epochs=[ep0, ep1], init=init, eps=eps), n_labeled=len(sp['labeled']),
                n_unlabeled=len(sp['unlabeled']), n_tune=len(sp['tune']), unlabeled_split=unlabeled,
-               primary=train_stage(learn, ep0, out/'primary', dict(cfg, epochs=ep0), progress))
+               primary=train_stage(learn, ep0, out/'primary', dict(cfg, epochs=ep0), progress, ckpt_every_s))
     tag = f'hl_{method}' if arm == 'hl' else arm
     if arm != 'labeled': _retrain(SimpleNamespace(**locals()))  # steps 2 and 3, with every setting of this run
     return _finish(res, out/f'result_{tag}.json')
@@ -405,8 +414,8 @@ def _retrain(r:SimpleNamespace):
     method = r.method if r.arm == 'hl' else None
     dls = hybrid_dls(r.root, r.fmt, sp['labeled'], pl, sp['unlabeled'], method, size, r.bs, r.labels, r.aug, device=device, unlabeled_split=r.unlabeled)
     rcfg = dict(r.cfg, arm=r.arm, method=method, init=r.init, epochs=r.ep1, pseudo=pl.manifest['model'])
-    learn = hybrid_learner(dls, model, r.tax, r.lr, alpha=r.alpha, path=r.out, cbs=r.cbs)
-    res['retrain'] = train_stage(learn, r.ep1, r.out/f'retrain_{r.tag}', rcfg, r.progress)
+    learn = hybrid_learner(dls, model, r.tax, r.lr, alpha=r.alpha, path=r.out, cbs=r.cbs, **r.lkw)
+    res['retrain'] = train_stage(learn, r.ep1, r.out/f'retrain_{r.tag}', rcfg, r.progress, r.ckpt_every_s)
 
 def _finish(res:dict, path:Path)->dict:
     "The final scores (the retrained model's, else the primary's) and the gain over the primary model; written to `path`."

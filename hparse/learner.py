@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/learner.html.md"""
 
 # %% ../nbs/30_learner.ipynb #2dfec5ee
 from __future__ import annotations
-import os, random, tempfile
+import os, random, tempfile, time
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -118,12 +118,13 @@ def _safe_load(path):
     return torch.load(path, map_location='cpu', weights_only=True)
 
 class CheckpointCallback(Callback):
-    "Save model, optimizer, epoch, callback and random state atomically every `every` epochs; resume from it."
+    "Save model, optimizer, epoch, callback and random state atomically every `every` epochs (or `every_s` seconds); resume from it."
     order = 100  # after every other callback's after_epoch
     def __init__(self, fname:str|Path='checkpoint.pth', # file name, relative to `learn.path/learn.model_dir`, or absolute
                  every:int=1, # save every `every` epochs (and always after the last)
-                 resume:bool=False): # restore the checkpoint at the start of `fit` when it exists
-        self.fname, self.every, self.resume = Path(fname), every, resume
+                 resume:bool=False, # restore the checkpoint at the start of `fit` when it exists
+                 every_s:float|None=None): # instead: save at the first epoch end `every_s` seconds after the last save (not after the last epoch)
+        self.fname, self.every, self.resume, self.every_s = Path(fname), every, resume, every_s
     @property
     def ckpt_path(self)->Path: return self.fname if self.fname.is_absolute() else self.path/self.model_dir/self.fname
 
@@ -137,7 +138,7 @@ class CheckpointCallback(Callback):
                     cbs={k: cb.state_dict() for k, cb in _stateful_cbs(self.learn).items()}))
 
     def before_fit(self):
-        self.learn.resume_epoch = 0
+        self.learn.resume_epoch, self.saved_at = 0, time.time()
         if self.resume and self.ckpt_path.exists(): self.load(self.ckpt_path)
 
     def load(self, path):
@@ -161,8 +162,14 @@ class CheckpointCallback(Callback):
 
     def after_epoch(self):
         "Save (on rank 0 only in a distributed run)."
-        if rank_distrib() == 0 and ((self.epoch + 1) % self.every == 0 or self.epoch + 1 == self.n_epoch):
-            atomic_save(self.state(), self.ckpt_path)
+        if rank_distrib() == 0 and self.due():
+            atomic_save(self.state(), self.ckpt_path); self.saved_at = time.time()
+
+    def due(self)->bool:
+        "Whether this epoch end saves: by epochs (and after the last), or by time (a run's last epoch is its model file's job)."
+        last = self.epoch + 1 == self.n_epoch
+        if self.every_s is None: return (self.epoch + 1) % self.every == 0 or last
+        return not last and time.time() - self.saved_at >= self.every_s
 
     def after_fit(self): self.learn.resume_epoch = 0
 

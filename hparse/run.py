@@ -38,11 +38,12 @@ def fit_run(learn:Learner, # the learner of the run
             log:bool=True, # also write the epoch log (log.csv, log.json)
             cbs:list|None=None, # more callbacks of the fit, after the checkpoint and the log
             marker:str=RESULT, # the result file's name
-            json_default=str # how the result file writes values JSON does not know
+            json_default=str, # how the result file writes values JSON does not know
+            ckpt_every_s:float|None=None # checkpoint by time (seconds between saves) instead of every epoch
            )->dict: # the result
     "Fit `learn` in `folder` with a checkpoint every epoch, then write the model file and, last, the result file (rank 0)."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    run_cbs = [CheckpointCallback(folder.resolve()/CHECKPOINT, resume=resume), *([EpochLog(folder)] if log else []), *(cbs or [])]
+    run_cbs = [CheckpointCallback(folder.resolve()/CHECKPOINT, resume=resume, every_s=ckpt_every_s), *([EpochLog(folder)] if log else []), *(cbs or [])]
     fit(learn, run_cbs)
     if rank_distrib() == 0: save(learn, folder/MODEL)
     res = result(learn)

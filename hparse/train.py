@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 import torch
 from fastai.learner import Learner
-from fastai.optimizer import SGD
+from fastai.optimizer import SGD, Adam
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.fp16 import MixedPrecision
@@ -30,13 +30,22 @@ from .run import fit_run
 from fastai.distributed import rank_distrib, num_distrib
 
 # %% auto #0
-__all__ = ['PAPER_BATCH', 'PAPER_LR', 'SYNTH_ROOT', 'papers_sgd', 'papers_lr', 'cpu_has_bf16', 'CPUAutocast', 'use_fast_path',
-           'ace2p_learner', 'hipn_learner', 'poly_schedule', 'default_root', 'hardware', 'train']
+__all__ = ['OPTIMISERS', 'PAPER_BATCH', 'PAPER_LR', 'SYNTH_ROOT', 'papers_sgd', 'make_opt', 'papers_lr', 'cpu_has_bf16',
+           'CPUAutocast', 'use_fast_path', 'ace2p_learner', 'hipn_learner', 'poly_schedule', 'default_root', 'hardware',
+           'train']
 
 # %% ../nbs/33_train.ipynb #a1c19808
 def papers_sgd(mom:float=0.9, wd:float=5e-4):
     "SGD as both papers use it: momentum 0.9, L2 weight decay 5e-4 (coupled, as torch.optim.SGD applies it)."
     return partial(SGD, mom=mom, wd=wd, decouple_wd=False)
+
+OPTIMISERS = dict(sgd="the papers' SGD (momentum 0.9, coupled L2 5e-4)", adamw='AdamW (fastai Adam, decoupled weight decay 0.01)')
+
+def make_opt(opt:str='sgd'):
+    "The `opt_func` of an `OPTIMISERS` name: 'sgd' (both papers') or 'adamw' (what the CPU scale's short runs learn with)."
+    if opt == 'sgd': return papers_sgd()
+    if opt == 'adamw': return Adam  # fastai's Adam: wd 0.01, decoupled (AdamW)
+    raise ValueError(f"opt must be one of {list(OPTIMISERS)}, got {opt!r}")
 
 PAPER_BATCH = dict(ace2p=36, hipn=16)  # SCHP Sec. 4.1: total batch 36; HIPN: 2 GPUs x 8 images
 PAPER_LR = 7e-3  # both papers' base learning rate

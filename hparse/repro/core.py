@@ -6,7 +6,8 @@ Docs: https://hparse.github.io/hparse/repro.core.html.md"""
 
 # %% ../../nbs/50_repro.core.ipynb #1f42b658
 from __future__ import annotations
-import json, os, platform, subprocess, time, datetime
+import json, os, platform, shutil, subprocess, time, datetime
+import numpy as np
 from dataclasses import dataclass, asdict, replace, field
 from functools import lru_cache
 from importlib.resources import files
@@ -15,14 +16,15 @@ import pandas as pd
 import torch
 from fastprogress.fastprogress import master_bar
 from ..learner import atomic_text
-from ..train import hardware
+from ..train import hardware, papers_lr, make_opt
 from ..schp import schp_plan
 
 # %% auto #0
-__all__ = ['SCALES', 'EXPERIMENTS', 'RENDERERS', 'paper_tables', 'paper_table', 'Scale', 'get_scale', 'git_commit', 'Context',
-           'provenance', 'prepare_data', 'experiment', 'renderer', 'result_path', 'save_result', 'load_result',
-           'run_experiment', 'side_by_side', 'fmt_table', 'write_table', 'save_figure', 'scale_note', 'ordering',
-           'reproduce']
+__all__ = ['QUICK_EXPERIMENTS', 'SCALES', 'EXPERIMENTS', 'RENDERERS', 'paper_tables', 'paper_table', 'Scale', 'get_scale',
+           'git_commit', 'Context', 'provenance', 'mean_sd', 'curve_columns', 'with_seed', 'pooled', 'prepare_data',
+           'experiment', 'renderer', 'result_path', 'save_result', 'load_result', 'run_experiment', 'side_by_side',
+           'fmt_table', 'write_table', 'save_figure', 'scale_note', 'verdict', 'ordering', 'reading', 'folder_bytes',
+           'peak_rss', 'written_bytes', 'prune', 'reproduce']
 
 # %% ../../nbs/50_repro.core.ipynb #ef13aa8d
 _TABLES = files('hparse') / 'paper_tables.json'  # package data
@@ -66,24 +68,45 @@ class Scale:
     strength:float=.5 # label-noise strength of the synthetic benchmark
     seed:int=0
     hardware:str='cpu' # what the scale is sized for
-    # The next four fields name the configuration the runs are to use; the experiments do not read them yet (only
-    # benchmarks/bench_cpu_step.py times the quick one), so changing them does not change a result today.
     pretrained:str|bool='imagenet' # backbone start: 'imagenet' (the papers', needs the internet), 'synth' (shipped stand-in), False
     nf_context:int=512 # A-CE2P context-module width (SCHP: 512)
     head_nf:int=256 # A-CE2P decoder / edge / fusion width (SCHP: 256)
     lovasz_at:str='label' # where the Lovasz term is computed: 'label' (SCHP) or 'logits' (a CPU shortcut)
+    opt:str='sgd' # optimiser of every run (`make_opt`): the papers' 'sgd', or 'adamw'
+    lr:float|None=None # peak learning rate (None: the papers' 7e-3 scaled to `bs` for SGD, 3e-3 for AdamW)
+    cpu_bf16:bool=False # bf16 autocast on a CPU that has it (losses within 2.3e-5 of float32: 60_benchmarks)
+    seeds:int=1 # training seeds of every compared arm (seed, seed + 1, ...; the data stays that of `seed`)
+    ckpt_every_s:float|None=None # checkpoint by time (seconds) instead of every epoch: short epochs would write GBs
+    experiments:tuple|None=None # the experiments this scale runs (None: all registered)
     def __post_init__(self):
         if self.epochs < 2 * self.cycles: raise ValueError(f"scale {self.name}: {self.epochs} epochs cannot hold {self.cycles} cycles after an initial stage")
     @property
     def cycle_len(self)->int: "Epochs per cycle: a third of the run for the cycles, as SCHP's 50 of 150."; return schp_plan(self.epochs, cycles=self.cycles)[1]
     @property
     def start(self)->int: "Epochs of the initial stage (`hparse.schp.schp_plan`)."; return schp_plan(self.epochs, cycles=self.cycles)[0]
+    def peak_lr(self, model:str)->float:
+        "The peak learning rate of `model` ('ace2p' or 'hipn') runs: `lr`, else the optimiser's default."
+        return self.lr if self.lr is not None else papers_lr(model, self.bs) if self.opt == 'sgd' else 3e-3
+    @property
+    def learner_kw(self)->dict:
+        "What every learner of the scale is built with: backbone start, optimiser, CPU bf16."
+        return dict(pretrained=self.pretrained or False, opt_func=make_opt(self.opt), cpu_bf16=self.cpu_bf16)
+    @property
+    def seed_list(self)->list: "The training seeds of every compared arm."; return [self.seed + i for i in range(self.seeds)]
+
+QUICK_EXPERIMENTS = ('schp_self_correction', 'schp_noise', 'hipn_noise_identification', 'hipn_semi_supervised', 'hipn_certainty')  # the central claims
 
 SCALES = {
-    'quick': Scale('quick', n=64, n_val=32, n_ppp=64, n_ppp_val=32, size=64, bs=16, epochs=9, cycles=3,
+    'quick': Scale('quick', n=800, n_val=100, n_ppp=800, n_ppp_val=100, size=64, bs=16, epochs=11, cycles=3,
                    backbone='resnet18', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
-                   hipn_epochs=6, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3, 4), hardware='cpu',
-                   pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits'),
+                   hipn_epochs=20, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3, 4), hardware='cpu',
+                   pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits', opt='adamw', cpu_bf16=True, seeds=3,
+                   ckpt_every_s=120, experiments=QUICK_EXPERIMENTS),
+    'long': Scale('long', n=1600, n_val=200, n_ppp=1600, n_ppp_val=200, size=64, bs=16, epochs=30, cycles=5,
+                  backbone='resnet18', backbones=('resnet18', 'resnet50', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
+                  hipn_epochs=30, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3), hardware='cpu',
+                  pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits', opt='adamw', cpu_bf16=True, seeds=3,
+                  ckpt_every_s=300),
     'full': Scale('full', n=4000, n_val=500, n_ppp=2000, n_ppp_val=500, size=256, bs=16, epochs=60, cycles=5,
                   backbone='resnet101', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
                   hipn_epochs=60, hipn_backbone='hrnet_w48', hipn_C=64, stages=(1, 2, 3, 4), hardware='gpu'),
@@ -119,7 +142,7 @@ class Context:
     progress:bool=True
     synthetic:bool=True # the dataset roots are the synthetic benchmark's (clean truth of noisy labels known)
     data:dict=field(default_factory=dict) # description of the data, for provenance
-    def run_dir(self, *parts)->Path: "A folder for one training run."; return Path(self.work) / self.scale.name / Path(*parts)
+    def run_dir(self, *parts)->Path: "A folder for one training run of the scale's seed."; return Path(self.work) / self.scale.name / Path(*parts) / f'seed{self.scale.seed}'
     @property
     def results(self)->Path: "Where this scale's results go."; return Path(self.out) / self.scale.name
 
@@ -128,6 +151,34 @@ def provenance(ctx:Context, **extra)->dict:
     return dict(scale=asdict(ctx.scale), data=ctx.data, hardware=hardware(), device=str(ctx.device or ('cuda' if torch.cuda.is_available() else 'cpu')),
                 torch=torch.__version__, threads=torch.get_num_threads(), commit=git_commit(Path(str(files('hparse'))).parent),  # the package's repository
                 date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), **extra)
+
+# %% ../../nbs/50_repro.core.ipynb #ac00a710
+def mean_sd(xs:list)->tuple:
+    "Mean and sample standard deviation (0 for one value) of a list of numbers."
+    a = np.asarray(xs, dtype=float)
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.
+
+def curve_columns(rows:list # per-epoch dicts (an `EpochLog`'s rows, a stage's history)
+                 )->dict:
+    "A learning curve as columns; the validation scores named `val_<score>` (a curve is not an evaluation of a model)."
+    name = lambda k: f'val_{k}' if k in ('mIoU', 'miou', 'pixel_acc', 'mean_acc') else k
+    return {name(k): [r.get(k) for r in rows] for k in dict.fromkeys(k for r in rows for k in r)}
+
+def with_seed(ctx:Context, seed:int)->Context:
+    "`ctx` for training seed `seed`: same data, the runs under `.../seed<seed>` (`Context.run_dir`)."
+    return replace(ctx, scale=replace(ctx.scale, seed=seed))
+
+def pooled(evals:list, # evaluations of the seeds: dicts with the scores in `keys` and a per-class `iou` dict
+           keys=('pixel_acc', 'mean_acc', 'miou'), # the scores to average (the last one also gives `per_seed`)
+           keep=() # other keys copied from the first evaluation
+          )->dict:
+    "Mean, `<key>_sd` and `per_seed` of the seeds' scores, the mean per-class IoU, and the seeds' own evaluations."
+    out = {k: evals[0][k] for k in keep}
+    for k in keys: out[k], out[f'{k}_sd'] = mean_sd([e[k] for e in evals])
+    out['per_seed'] = [e[keys[-1]] for e in evals]
+    out['iou'] = {c: mean_sd([e['iou'][c] for e in evals])[0] for c in evals[0]['iou']}
+    out['seeds'] = evals
+    return out
 
 # %% ../../nbs/50_repro.core.ipynb #bbb910dc
 def prepare_data(ctx:Context, # the context to fill in (roots, data description)
@@ -254,18 +305,68 @@ def scale_note(res:dict, # a result with `provenance`
     return f"*Scale `{s['name']}`*: " + ' · '.join(str(x) for x in parts)
 
 # %% ../../nbs/50_repro.core.ipynb #6ea789e5
-def ordering(values:dict, # row name -> our score
+def verdict(diffs:list, # per-seed differences better - worse (paired: the arms of one seed share their start)
+            k:float=2. # within noise when the mean difference is below k sample sd of the differences
+           )->str:
+    "'holds', 'reversed' or 'within noise' for a claimed ordering, from its per-seed differences ('one run' for a single one)."
+    m, sd = mean_sd(diffs)
+    if len(diffs) > 1 and abs(m) < k * sd: return 'within noise'
+    return ('holds' if m > 0 else 'reversed') + ('' if len(diffs) > 1 else ' (one run)')
+
+def ordering(values:dict, # row name -> our score, or the list of its per-seed scores
              claims:list # (better, worse) row-name pairs the paper reports
             )->pd.DataFrame:
-    "For each claim `better > worse`: both scores, the margin, and whether it holds in `values`."
+    "For each claim `better > worse`: both mean scores, the mean per-seed margin and its sd, and the verdict (`verdict`)."
+    seq = lambda v: None if v is None else list(v) if isinstance(v, (list, tuple)) else [v]
     def row(a, b):
-        x, y = values.get(a), values.get(b)
-        m = None if x is None or y is None else x - y
-        return dict(claim=f'{a} > {b}', ours_better=x, ours_worse=y, margin=m, holds=None if m is None else bool(m > 0))
-    return pd.DataFrame([row(a, b) for a, b in claims]).astype({'holds': object})
+        x, y = seq(values.get(a)), seq(values.get(b))
+        if x is None or y is None or len(x) != len(y):
+            return dict(claim=f'{a} > {b}', ours_better=None if x is None else mean_sd(x)[0], ours_worse=None if y is None else mean_sd(y)[0],
+                        margin=None, margin_sd=None, n_seeds=0, verdict=None, holds=None)
+        d = [u - v for u, v in zip(x, y)]; m, sd = mean_sd(d)
+        v = verdict(d)
+        return dict(claim=f'{a} > {b}', ours_better=mean_sd(x)[0], ours_worse=mean_sd(y)[0], margin=m, margin_sd=sd, n_seeds=len(d),
+                    verdict=v, holds=v.startswith('holds'))
+    return pd.DataFrame([row(a, b) for a, b in claims]).astype({'holds': object, 'verdict': object})
+
+def reading(claims:pd.DataFrame, # an `ordering` table
+            what:str='', # what the claims are about (a prefix)
+            subject:str="of the paper's orderings" # what the claims are
+           )->str:
+    "One sentence computed from the verdicts: how many claims hold, and which are reversed or within noise (with their margins)."
+    known, pre = claims[claims.verdict.notna()], f'{what}: ' if what else ''
+    if not len(known): return pre + 'not run yet.'
+    v = known.verdict.astype(str)
+    h, r, w = v.str.startswith('holds'), v.str.startswith('reversed'), v == 'within noise'
+    n = int(known.n_seeds.max())
+    s = f"{pre}{int(h.sum())} of {len(known)} {subject} hold" + (f" over {n} seeds" if n > 1 else " in one run")
+    if r.any(): s += '; reversed: ' + ', '.join(f'{c} ({m:+.2f})' for c, m in zip(known.claim[r], known.margin[r]))
+    if w.any(): s += '; within noise: ' + ', '.join(f'{c} ({m:+.2f} ± {sd:.2f})' for c, m, sd in zip(known.claim[w], known.margin[w], known.margin_sd[w]))
+    return s + '.'
+
+# %% ../../nbs/50_repro.core.ipynb #ca1261e8
+def folder_bytes(folder)->int: "Bytes of the files under `folder`."; return sum(p.stat().st_size for p in Path(folder).rglob('*') if p.is_file())
+
+def peak_rss()->int:
+    "Peak resident memory of this process, bytes (0 where `resource` is missing)."
+    try: import resource; return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    except ImportError: return 0
+
+def written_bytes()->int|None:
+    "Bytes this process has written to storage (`/proc/self/io`), or None where the system does not say."
+    try: return int(next(l for l in Path('/proc/self/io').read_text().splitlines() if l.startswith('write_bytes')).split()[1])
+    except (OSError, StopIteration, ValueError): return None
+
+def prune(ctx:Context)->int:
+    "Drop what no reader needs once a suite has run: stage snapshots and the `.pth` files of every seed but the first. Bytes freed."
+    keep, freed = f'seed{ctx.scale.seed_list[0]}', 0
+    for p in list((Path(ctx.work) / ctx.scale.name).rglob('*.pth')):
+        seed = next((q.name for q in p.parents if q.name.startswith('seed')), keep)
+        if p.name == 'stage.pth' or seed != keep: freed += p.stat().st_size; p.unlink()
+    return freed
 
 # %% ../../nbs/50_repro.core.ipynb #30dbefc7
-def reproduce(scale:str|Scale='quick', # 'quick' (2-core CPU, < 20 min), 'full' (GPU), or a `Scale`
+def reproduce(scale:str|Scale='quick', # 'quick' (2-core CPU, < 30 min), 'long' (CPU, hours), 'full' (GPU), or a `Scale`
               root=None, # LIP-layout dataset root (default: the synthetic benchmark)
               ppp_root=None, # PASCAL-Person-Part-layout dataset root (default: the synthetic benchmark)
               out='results', # results folder (a sub-folder per scale)
@@ -276,16 +377,19 @@ def reproduce(scale:str|Scale='quick', # 'quick' (2-core CPU, < 20 min), 'full' 
              )->dict: # experiment name -> result
     "Run the reproduction suite: experiments to `out/<scale>/*.json`, then tables (Markdown, CSV) and figures (PNG)."
     import hparse.repro  # registers the experiments and renderers of every paper
+    t0 = time.time()
     ctx = prepare_data(Context(get_scale(scale), work=Path(work), out=Path(out), device=device, progress=progress), root, ppp_root)
-    names = list(EXPERIMENTS) if only is None else list(only)
+    names = list(only or ctx.scale.experiments or EXPERIMENTS)
     bad = [n for n in names if n not in EXPERIMENTS]
     if bad: raise ValueError(f"unknown experiment(s) {bad}; choose from {list(EXPERIMENTS)}")
-    res, t0 = {}, time.time()
-    mb = master_bar(names) if progress else names
+    res, mb = {}, master_bar(names) if progress else names
     for n in mb:
         if progress: mb.main_bar.comment = n
         res[n] = run_experiment(n, ctx, force)
     for n, f in RENDERERS.items(): f(ctx.results)
+    freed = prune(ctx)
     save_result(ctx.results, 'suite', dict(scale=ctx.scale.name, experiments=names, wall_s=round(time.time() - t0, 1),
+                                           hardware=hardware(), peak_rss_bytes=peak_rss(), written_bytes=written_bytes(),
+                                           pruned_bytes=freed, disk_left_bytes=folder_bytes(Path(work) / ctx.scale.name),
                                            provenance=provenance(ctx)))
     return res

@@ -18,26 +18,27 @@ from ..labels import IGNORE, get_taxonomy, colorize
 from ..data import find_items, ParsingDataset, read_label
 from ..metrics import final_logits
 from ..losses import ACE2PLoss
-from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file
+from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file, atomic_save
 from ..run import fit_run, finished, CHECKPOINT
 from ..schp import SCHPCallback, online_target, crop_logits, schp_plan
 from ..train import ace2p_learner, papers_lr
 from ..models.io import save_parser
 from ..inference import evaluate, save_label_png
 from .core import (experiment, renderer, paper_table, side_by_side, write_table, save_figure, scale_note,
-                               ordering, load_result, Context)
+                               ordering, load_result, Context, with_seed, pooled, curve_columns)
 
 # %% auto #0
 __all__ = ['SETTINGS', 'BRANCHES', 'SHOWN_FILE', 'LOSSES', 'SCHP_TABLES', 'schp_settings', 'StageSnapshot', 'RefinedLabels',
-           'schp_run', 'evaluated', 'family', 'schp_self_correction', 'schp_loss_ablation', 'schp_ppp',
-           'schp_backbones', 'ours_label', 'paper_name', 'per_class_row', 'table1', 'table2', 'table3', 'table4',
-           'figure5_table', 'cycles_table', 'claims_table1', 'claims_table2', 'claims_table3', 'claims_table4',
-           'claims_figure5', 'claims_figure6', 'reading', 'plot_figure5', 'plot_figure6', 'plot_figure7', 'render_schp']
+           'schp_run', 'learning_curve', 'evaluated', 'family', 'seeded_family', 'schp_self_correction',
+           'schp_loss_ablation', 'schp_ppp', 'schp_backbones', 'ours_label', 'paper_name', 'per_class_row', 'table1',
+           'table2', 'table3', 'table4', 'figure5_table', 'cycles_table', 'claims_table1', 'claims_table2',
+           'claims_table3', 'claims_table4', 'claims_figure5', 'claims_figure6', 'reading', 'plot_figure5',
+           'plot_figure6', 'plot_figure7', 'render_schp']
 
 # %% ../../nbs/51_repro.schp.ipynb #fb40899b
 SETTINGS = {
-    'quick': dict(lr=None, n_shown=4, noise_context='psp'),  # lr None: `papers_lr('ace2p', bs)`
-    'full': dict(lr=None, n_shown=4, noise_context='psp'),
+    'quick': dict(n_shown=4, noise_context='psp', warmup=1),  # warmup: epochs (SCHP's n_epoch // 15 is 0 for 11 epochs)
+    'full': dict(n_shown=4, noise_context='psp', warmup=None),  # None: SCHP's 10 of 150 epochs, scaled
 }
 
 def schp_settings(scale)->dict:
@@ -48,12 +49,13 @@ BRANCHES = {'baseline': (False, False), 'MA': (True, False), 'LR': (False, True)
 
 # %% ../../nbs/51_repro.schp.ipynb #f2ba2cb0
 class StageSnapshot(Callback):
-    "Copy the checkpoint written at the end of epoch `epoch` (0-based) to `dest`: the state every branch starts from."
-    order = CheckpointCallback.order + 1  # after the checkpoint of that epoch is written
-    def __init__(self, ckpt, dest, epoch:int): self.ckpt, self.dest, self.at = Path(ckpt), Path(dest), epoch
+    "Write the run's full checkpoint state at the end of epoch `epoch` (0-based) to `dest`: the state every branch starts from."
+    order = CheckpointCallback.order + 1  # after every other callback's end of that epoch
+    def __init__(self, dest, epoch:int): self.dest, self.at = Path(dest), epoch
     def after_epoch(self):
         if self.epoch != self.at or self.dest.exists(): return
-        with atomic_file(self.dest) as f, open(self.ckpt, 'rb') as src: shutil.copyfileobj(src, f)
+        ck = next(cb for cb in self.learn.cbs if isinstance(cb, CheckpointCallback))  # its `state()`, whenever it saves itself
+        atomic_save(ck.state(), self.dest)
 
 def _schp_cb(learn)->SCHPCallback: return next(cb for cb in learn.cbs if isinstance(cb, SCHPCallback))
 
@@ -81,6 +83,9 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
              labels:str|None=None, clean:str|None=None, # training labels, and their clean truth (label-quality records)
              loss:dict|None=None, # `ACE2PLoss` switches (edge, iou, consistency); None: all on
              epochs:int=9, start:int|None=None, cycle_len:int|None=None, size:int=64, bs:int=16, lr:float|None=None, seed:int=0, # lr default: `papers_lr('ace2p', bs)`
+             learner_kw:dict|None=None, # more `ace2p_learner` arguments: pretrained, model_kwargs, opt_func, cpu_bf16 (`Scale.learner_kw`)
+             lovasz_at:str='label', warmup:int|None=None, # `ACE2PLoss` Lovasz input; warm-up epochs (default: SCHP's, scaled)
+             ckpt_every_s:float|None=None, # checkpoint by time instead of every epoch
              init=None, # a checkpoint to start from (a shared initial stage)
              snapshot:bool=False, # write `stage.pth`: the checkpoint at the end of the initial stage
              shown:list|None=None, # training-image indices whose refined labels are written each cycle (`refined/`)
@@ -98,22 +103,27 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
     t0 = time.time()
     set_seed(seed, reproducible=True)
     learn = ace2p_learner(root, fmt, backbone, context, size=size, bs=bs, labels=labels, path=folder, device=device,
-                          loss_func=ACE2PLoss(**loss) if loss else None)
-    extra = ([StageSnapshot(ckpt.resolve(), folder / 'stage.pth', start - 1)] if snapshot else []) + \
+                          loss_func=ACE2PLoss(**(loss or {}), lovasz_at=lovasz_at), **(learner_kw or {}))
+    extra = ([StageSnapshot(folder / 'stage.pth', start - 1)] if snapshot else []) + \
             ([RefinedLabels(shown, folder / 'refined')] if shown and refine else []) + list(cbs or [])
     n, tax = learn.model.num_classes, find_items(root, fmt, 'val').tax
     def fit(learn, cbs):
         with ExitStack() as quiet:
             if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-            learn.fit_schp(epochs, lr, start, cycle_len, cbs=cbs, refine=refine, aggregate=aggregate, n_classes=n,
+            learn.fit_schp(epochs, lr, start, cycle_len, warmup=warmup, cbs=cbs, refine=refine, aggregate=aggregate, n_classes=n,
                            clean=find_items(root, fmt, 'train', clean) if clean else None)
-    arch = dict(name='ace2p', backbone=backbone, context=context, num_classes=n, taxonomy=tax.name)
+    arch = dict(name='ace2p', backbone=backbone, context=context, num_classes=n, taxonomy=tax.name, **(learner_kw or {}).get('model_kwargs', {}))
     res = fit_run(learn, folder, fit, lambda learn, p: save_parser(learn.model, p, arch=arch, size=size),
                   lambda learn: dict(fmt=fmt, backbone=backbone, context=context, aggregate=aggregate, refine=refine, labels=labels,
                                      loss=loss or {}, epochs=epochs, start=start, cycle_len=cycle_len, records=learn.schp_records,
-                                     wall_s=round(time.time() - t0, 1)), cbs=extra, json_default=float)
+                                     curve=learning_curve(learn), wall_s=round(time.time() - t0, 1)),
+                  cbs=extra, json_default=float, ckpt_every_s=ckpt_every_s)
     ckpt.unlink(missing_ok=True)  # finished: `model.pth` and `result.json` are what is reused
     return res
+
+def learning_curve(learn)->dict:
+    "The per-epoch log of a run (`EpochLog`) as columns: epoch, losses, `val_<score>` (fractions; `curve_columns`)."
+    return curve_columns(next(cb for cb in learn.cbs if isinstance(cb, EpochLog)).rows)
 
 def evaluated(folder, root, fmt:str='lip', tta:bool=False, device=None)->dict:
     "Scores (percent) and per-class IoU (percent) of the run's final model on the validation split, computed once."
@@ -141,8 +151,9 @@ def family(ctx:Context, fmt:str='lip', backbone:str|None=None, context:str='psp'
     tag = 'loss-' + ('-'.join(k for k in ('edge', 'iou', 'consistency') if loss.get(k, True)) or 'none') if loss else 'ace2p'
     base = ctx.run_dir('schp', f"{fmt}-{(labels or 'clean').replace('train_segmentations_', '')}", f'{backbone}-{context}-{tag}')
     common = dict(root=root, fmt=fmt, backbone=backbone, context=context, labels=labels, clean=clean, loss=loss,
-                  epochs=s.epochs, start=s.start, cycle_len=s.cycle_len, size=s.size, bs=s.bs, lr=st['lr'], seed=s.seed,
-                  device=ctx.device, progress=ctx.progress)
+                  epochs=s.epochs, start=s.start, cycle_len=s.cycle_len, size=s.size, bs=s.bs, lr=s.peak_lr('ace2p'), seed=s.seed,
+                  learner_kw=dict(s.learner_kw, model_kwargs=dict(nf_context=s.nf_context, nf=s.head_nf)), lovasz_at=s.lovasz_at,
+                  warmup=st['warmup'], ckpt_every_s=s.ckpt_every_s, device=ctx.device, progress=ctx.progress)
     shown = list(range(min(st['n_shown'], s.n)))
     if any(b != 'SCHP' for b in branches) and 'SCHP' not in branches and loss is None:
         branches = ('SCHP', *branches)  # the branches of the default loss start from the SCHP run's snapshot
@@ -154,8 +165,28 @@ def family(ctx:Context, fmt:str='lip', backbone:str|None=None, context:str='psp'
                      init=None if b == first else base / 'SCHP' / 'stage.pth', shown=shown if b == 'SCHP' else None, **common)
         e = evaluated(base / b, root, fmt, device=ctx.device)
         out[b] = dict(ma=ma, lr=refines, pixel_acc=e['pixel_acc'], mean_acc=e['mean_acc'], miou=e['miou'], iou=e['iou'],
-                      records=_pct(r['records']), wall_s=r['wall_s'], folder=str(base / b))
+                      records=_pct(r['records']), curve=r['curve'], wall_s=r['wall_s'], folder=str(base / b))
         if tta and b == 'SCHP': out[b]['tta'] = evaluated(base / b, root, fmt, tta=True, device=ctx.device)
+    return out
+
+def _pool_records(runs:list)->list:
+    "Per-cycle records averaged over seeds (numbers only), with the seeds' mIoU as `miou_per_seed`."
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    return [{**{k: float(np.mean([r[j][k] for r in runs])) for k, v in runs[0][j].items() if num(v) and all(k in r[j] for r in runs)},
+             'miou_per_seed': [r[j].get('miou') for r in runs]} for j in range(min(map(len, runs)))]
+
+def seeded_family(ctx:Context, *args, **kwargs)->dict:
+    "`family` for every seed of the scale; per branch its scores pooled over seeds (`pooled`) and its per-cycle records averaged."
+    seeds = ctx.scale.seed_list
+    runs = [family(with_seed(ctx, k), *args, **kwargs) for k in seeds]
+    out = {}
+    for b in runs[0]:
+        rs = [r[b] for r in runs]
+        out[b] = pooled([dict(seed=k, **{x: r[x] for x in ('pixel_acc', 'mean_acc', 'miou', 'iou', 'records', 'curve', 'wall_s')})
+                         for k, r in zip(seeds, rs)], keep=('ma', 'lr'))
+        out[b].update(records=_pool_records([r['records'] for r in rs]), wall_s=sum(r['wall_s'] for r in rs), folder=rs[0]['folder'],
+                      folders=[r['folder'] for r in rs])
+        if 'tta' in rs[0]: out[b]['tta'] = pooled([dict(seed=k, **r['tta']) for k, r in zip(seeds, rs)])
     return out
 
 # %% ../../nbs/51_repro.schp.ipynb #ad723ca3
@@ -179,13 +210,13 @@ SHOWN_FILE = 'schp_refined_labels.npz'  # Figures 1b / 7: the shown training lab
 def schp_self_correction(ctx:Context)->dict:
     "The four (MA, LR) branches from one shared initial stage; per-class IoU, TTA, per-cycle records, refined labels."
     s = ctx.scale
-    fam = family(ctx, 'lip', s.backbone, 'psp', tta=True)
+    fam = seeded_family(ctx, 'lip', s.backbone, 'psp', tta=True)
     labels = f'train_segmentations_{s.noise}' if ctx.synthetic else None
     shown = _shown_data(ctx, fam['SCHP']['folder'], 'lip', labels, 'train_segmentations' if labels else None)
     ctx.results.mkdir(parents=True, exist_ok=True)
     with atomic_file(ctx.results / SHOWN_FILE) as f: np.savez_compressed(f, **shown)
     return dict(backbone=s.backbone, context='psp', labels=labels, epochs=s.epochs, start=s.start, cycle_len=s.cycle_len,
-                cycles=s.cycles, branches={b: {k: v for k, v in r.items() if k != 'folder'} for b, r in fam.items()},
+                cycles=s.cycles, seeds=s.seed_list, branches={b: {k: v for k, v in r.items() if k != 'folder'} for b, r in fam.items()},
                 shown=SHOWN_FILE)
 
 # %% ../../nbs/51_repro.schp.ipynb #2176eeaf
