@@ -21,7 +21,7 @@ from .labels import Taxonomy, get_taxonomy, flip_channels, voc_palette, colorize
 from .data import DataError, IMAGE_EXTS, read_image, read_label, find_items, eval_crop, unwarp
 from .metrics import ConfusionMatrix, final_logits, upsample_to
 from .models.schp import load_schp_checkpoint
-from .learner import atomic_text
+from .files import atomic_text
 from .models.io import (PARSER_FORMAT, ACTS, ARCHS, DEFAULT_TAXONOMY, DEFAULT_SIZE, build_model, fit_problems, load_weights,
     save_parser, read_checkpoint, checkpoint_kind, normalize, to_input, crop_inputs, to_image_size, _hw, _state_dict, _default_taxonomy)
 

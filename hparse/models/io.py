@@ -17,7 +17,7 @@ from ..labels import get_taxonomy
 from ..data import DataError, eval_crop, unwarp
 from .ace2p import ACE2P
 from .hipn import HIPN
-from ..learner import atomic_save
+from ..files import atomic_save
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'PARSER_FORMAT', 'ACTS', 'ARCHS', 'DEFAULT_TAXONOMY', 'DEFAULT_SIZE', 'normalize',
