@@ -21,7 +21,7 @@ from .labels import Taxonomy, get_taxonomy, flip_channels, voc_palette, colorize
 from .data import DataError, IMAGE_EXTS, read_image, read_label, find_items, eval_crop, unwarp
 from .metrics import ConfusionMatrix, final_logits, upsample_to
 from .models.schp import load_schp_checkpoint
-from .learner import atomic_text
+from .files import atomic_text
 from .models.io import (PARSER_FORMAT, ACTS, ARCHS, DEFAULT_TAXONOMY, DEFAULT_SIZE, build_model, fit_problems, load_weights,
     save_parser, read_checkpoint, checkpoint_kind, normalize, to_input, crop_inputs, to_image_size, _hw, _state_dict, _default_taxonomy)
 
@@ -226,6 +226,11 @@ def _write_skipped(out:Path, skipped:list):
     if skipped: atomic_text(out/SKIPPED, ''.join(f"{e}\n" for e in skipped))
     else: (out/SKIPPED).unlink(missing_ok=True)
 
+def _batches(xs, bs:int, progress:bool):
+    "`xs` in lists of `bs` (the last one shorter), under a progress bar when `progress`."
+    batches = list(chunked(xs, bs))
+    return progress_bar(batches) if progress else batches
+
 def write_outputs(path:Path, # the input image file
                   img:np.ndarray, # its pixels (H, W, 3)
                   z:torch.Tensor, # its logits (K, H, W)
@@ -265,9 +270,9 @@ def parse_images(paths:list, # image files
     _out_names(paths, out)
     out.mkdir(parents=True, exist_ok=True)
     scales, flip = _tta(tta, scales, flip)
-    written, skipped, batches = [], [], list(chunked(paths, bs))
+    written, skipped = [], []
     try:
-        for batch in (progress_bar(batches) if progress else batches):
+        for batch in _batches(paths, bs, progress):
             ok = _read_images(batch, skip_bad, skipped)
             if not ok: continue
             zs = predict(parser, [im for _, im in ok], scales, flip, device, amp)
@@ -315,8 +320,8 @@ def evaluate(weights, # a weights file `load_parser` reads, or a `Parser`
     if not len(items): raise DataError(items.layout.id_file, f"no {split} items")
     if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
     scales, flip = _tta(tta, scales, flip)
-    cm, batches = ConfusionMatrix(items.tax.n), list(chunked(range(len(items)), bs))
-    for idx in (progress_bar(batches) if progress else batches):
+    cm = ConfusionMatrix(items.tax.n)
+    for idx in _batches(range(len(items)), bs, progress):
         imgs = [read_image(items.image(i)) for i in idx]
         lbls = [read_label(items.label(i), items.tax.n) for i in idx]
         for i, im, lb in zip(idx, imgs, lbls):

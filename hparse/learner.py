@@ -6,8 +6,7 @@ Docs: https://hparse.github.io/hparse/learner.html.md"""
 
 # %% ../nbs/30_learner.ipynb #2dfec5ee
 from __future__ import annotations
-import os, random, tempfile, time
-from contextlib import contextmanager
+import random, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -19,30 +18,12 @@ from fastcore.foundation import L
 import fastai.callback.schedule  # noqa: F401  (fit_one_cycle, ParamScheduler)
 
 # %% auto #0
-__all__ = ['atomic_file', 'atomic_save', 'atomic_text', 'rng_state', 'set_rng_state', 'unwrap', 'is_distributed', 'all_reduce_',
-           'ddp_ctx', 'CheckpointCallback', 'EpochLog']
+__all__ = ['rng_state', 'set_rng_state', 'unwrap', 'is_distributed', 'all_reduce_', 'ddp_ctx', 'CheckpointCallback', 'EpochLog',
+           'atomic_file', 'atomic_save', 'atomic_text']
 
 # %% ../nbs/30_learner.ipynb #a7c85a6b
-@contextmanager
-def atomic_file(path:str|Path, mode:str='wb'):
-    "Open a temporary sibling of `path` for writing; on success flush, fsync and rename it over `path`; on failure remove it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-
-def atomic_save(obj, path:str|Path):
-    "`torch.save` `obj` to `path` atomically."
-    with atomic_file(path) as f: torch.save(obj, f)
-
-def atomic_text(path:str|Path, text:str):
-    "Write `text` to `path` atomically."
-    with atomic_file(path, 'w') as f: f.write(text)
+from .files import atomic_file, atomic_save, atomic_text
+_all_ = ['atomic_file', 'atomic_save', 'atomic_text']
 
 # %% ../nbs/30_learner.ipynb #04f75405
 def _base_dl(dl): "The DataLoader inside fastai's `DistributedDL` (DDP), or `dl`."; return dl.dl if isinstance(dl, DistributedDL) else dl

@@ -12,6 +12,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 import cv2
 import numpy as np
+from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
 from .labels import LIP, PPP, colorize, legend_handles
 
@@ -223,7 +224,7 @@ _TOP_CLS = dict(upper=LIP_ID['Upper-clothes'], dress=LIP_ID['Dress'], jumpsuit=L
 
 # %% ../nbs/03_synth.ipynb #1835b089
 class _Person:
-    "Builds the layers of one person: pixel joints, side vectors and one method per body region."
+    "A pen for one person: pixel joints, side vectors and the primitives; the body regions are patched in below."
     def __init__(self, pose:Pose, outfit:Outfit, cx:float, top:float, h:float):
         self.pose, self.o, self.h, self.L = pose, outfit, h, []
         self.j = {k: np.array([cx + h * x, top + h * (y + TOP)]) for k, (x, y) in pose.joints.items()}
@@ -245,133 +246,149 @@ class _Person:
         "Point `p` moved by `e` towards the person's left and `d` down the body (person units)."
         return p + self.e * self.u(e) + self.d * self.u(d)
 
-    def legs(self):
-        "Skin, socks and shoes of both legs."
-        o, j = self.o, self.j
-        for n, s in (('r', -1), ('l', 1)):
-            side = 'Left' if n == 'l' else 'Right'
-            hip, knee, ank = j[f'{n}_hip'], j[f'{n}_knee'], j[f'{n}_ank']
-            self.line(hip, knee, .085, f'{side}-leg', 'Upper-legs', 'skin')
-            self.line(knee, ank, .064, f'{side}-leg', 'Lower-legs', 'skin')
-            if 'socks' in o.wears: self.line(ank, ank + (knee - ank) * o.lengths['socks'], .068, 'Socks', 'Lower-legs', 'socks')
-            foot = self.at(ank, s * .03, .035)
-            if 'shoes' in o.wears: self.line(self.at(ank, 0, -.012), foot, .058, f'{side}-shoe', 'Lower-legs', 'shoes')
-            else: self.line(ank, foot, .045, f'{side}-leg', 'Lower-legs', 'skin')
+# %% ../nbs/03_synth.ipynb #b681d9f4
+@patch
+def legs(self:_Person):
+    "Skin, socks and shoes of both legs."
+    o, j = self.o, self.j
+    for n, s in (('r', -1), ('l', 1)):
+        side = 'Left' if n == 'l' else 'Right'
+        hip, knee, ank = j[f'{n}_hip'], j[f'{n}_knee'], j[f'{n}_ank']
+        self.line(hip, knee, .085, f'{side}-leg', 'Upper-legs', 'skin')
+        self.line(knee, ank, .064, f'{side}-leg', 'Lower-legs', 'skin')
+        if 'socks' in o.wears: self.line(ank, ank + (knee - ank) * o.lengths['socks'], .068, 'Socks', 'Lower-legs', 'socks')
+        foot = self.at(ank, s * .03, .035)
+        if 'shoes' in o.wears: self.line(self.at(ank, 0, -.012), foot, .058, f'{side}-shoe', 'Lower-legs', 'shoes')
+        else: self.line(ank, foot, .045, f'{side}-leg', 'Lower-legs', 'skin')
 
-    def bottoms(self):
-        "Trousers, shorts or the trouser part of a jumpsuit (a skirt is drawn by `skirt`)."
-        o, j = self.o, self.j
-        if o.bottom not in ('pants', 'shorts') and o.top != 'jumpsuit': return
-        cls, role = ('Jumpsuits', 'top') if o.top == 'jumpsuit' else ('Pants', 'bottom')
-        f = o.lengths['pants'] if o.top != 'jumpsuit' else 1.
-        for n in 'rl':
-            hip, knee, ank = j[f'{n}_hip'], j[f'{n}_knee'], j[f'{n}_ank']
-            if o.bottom == 'shorts': self.line(hip, hip + (knee - hip) * f, .1, cls, 'Upper-legs', role); continue
-            self.line(hip, knee, .1, cls, 'Upper-legs', role)
-            self.line(knee, knee + (ank - knee) * f, .08, cls, 'Lower-legs', role)
-        self.waist(cls, role, .035)
-        self.poly([self.at(j['l_hip'], .04), self.at(j['r_hip'], -.04), self.at(j['pelvis'], 0, .07)], cls, 'Upper-legs', role)
+@patch
+def bottoms(self:_Person):
+    "Trousers, shorts or the trouser part of a jumpsuit (a skirt is drawn by `skirt`)."
+    o, j = self.o, self.j
+    if o.bottom not in ('pants', 'shorts') and o.top != 'jumpsuit': return
+    cls, role = ('Jumpsuits', 'top') if o.top == 'jumpsuit' else ('Pants', 'bottom')
+    f = o.lengths['pants'] if o.top != 'jumpsuit' else 1.
+    for n in 'rl':
+        hip, knee, ank = j[f'{n}_hip'], j[f'{n}_knee'], j[f'{n}_ank']
+        if o.bottom == 'shorts': self.line(hip, hip + (knee - hip) * f, .1, cls, 'Upper-legs', role); continue
+        self.line(hip, knee, .1, cls, 'Upper-legs', role)
+        self.line(knee, knee + (ank - knee) * f, .08, cls, 'Lower-legs', role)
+    self.waist(cls, role, .035)
+    self.poly([self.at(j['l_hip'], .04), self.at(j['r_hip'], -.04), self.at(j['pelvis'], 0, .07)], cls, 'Upper-legs', role)
 
-    def waist(self, cls, role, w):
-        "A band from a little above the hips down to the hip line (PPP torso)."
-        a, b = self.at(self.j['l_hip'], w), self.at(self.j['r_hip'], -w)
-        self.poly([self.at(a, 0, -.05), self.at(b, 0, -.05), b, a], cls, 'Torso', role)
+@patch
+def waist(self:_Person, cls, role, w):
+    "A band from a little above the hips down to the hip line (PPP torso)."
+    a, b = self.at(self.j['l_hip'], w), self.at(self.j['r_hip'], -w)
+    self.poly([self.at(a, 0, -.05), self.at(b, 0, -.05), b, a], cls, 'Torso', role)
 
-    def skirt(self):
-        "A skirt, or the skirt of a dress: waist band plus a flared trapezoid over the thighs."
-        o, j = self.o, self.j
-        if o.bottom != 'skirt' and o.top != 'dress': return
-        cls, role = ('Dress', 'top') if o.top == 'dress' else ('Skirt', 'bottom')
-        f = o.lengths['skirt']
-        hem = [self.at(j[f'{n}_hip'] + (j[f'{n}_knee'] - j[f'{n}_hip']) * f, s * (.03 + .05 * f))
-               for n, s in (('l', 1), ('r', -1))]  # hem points: down the thighs, flared out
-        self.waist(cls, role, .04)
-        self.poly([self.at(j['l_hip'], .04), self.at(j['r_hip'], -.04), hem[1], hem[0]], cls, 'Upper-legs', role)
+@patch
+def skirt(self:_Person):
+    "A skirt, or the skirt of a dress: waist band plus a flared trapezoid over the thighs."
+    o, j = self.o, self.j
+    if o.bottom != 'skirt' and o.top != 'dress': return
+    cls, role = ('Dress', 'top') if o.top == 'dress' else ('Skirt', 'bottom')
+    f = o.lengths['skirt']
+    hem = [self.at(j[f'{n}_hip'] + (j[f'{n}_knee'] - j[f'{n}_hip']) * f, s * (.03 + .05 * f))
+           for n, s in (('l', 1), ('r', -1))]  # hem points: down the thighs, flared out
+    self.waist(cls, role, .04)
+    self.poly([self.at(j['l_hip'], .04), self.at(j['r_hip'], -.04), hem[1], hem[0]], cls, 'Upper-legs', role)
 
-    def torso(self, cls, role, grow=0.):
-        "The torso polygon (shoulders to hips) plus a rounded shoulder line."
-        j, e = self.j, self.e
-        w = self.u(.02 + grow)
-        pts = [j['l_sho'] + e * w, j['l_hip'] + e * (w + self.u(.01)), j['r_hip'] - e * (w + self.u(.01)), j['r_sho'] - e * w]
-        self.poly(pts, cls, 'Torso', role)
-        self.line(j['l_sho'], j['r_sho'], .05 + grow, cls, 'Torso', role)
+# %% ../nbs/03_synth.ipynb #6f15311a
+@patch
+def torso(self:_Person, cls, role, grow=0.):
+    "The torso polygon (shoulders to hips) plus a rounded shoulder line."
+    j, e = self.j, self.e
+    w = self.u(.02 + grow)
+    pts = [j['l_sho'] + e * w, j['l_hip'] + e * (w + self.u(.01)), j['r_hip'] - e * (w + self.u(.01)), j['r_sho'] - e * w]
+    self.poly(pts, cls, 'Torso', role)
+    self.line(j['l_sho'], j['r_sho'], .05 + grow, cls, 'Torso', role)
 
-    def upper(self):
-        "Neck, top garment, skirt and coat, in the order they are worn."
-        o, j = self.o, self.j
-        self.line(self.at(j['neck'], 0, -.01), j['head'], .045, 'Face', 'Head', 'skin')
-        if o.tucked: self.torso(_TOP_CLS[o.top], 'top'); self.skirt()
-        else: self.skirt(); self.torso(_TOP_CLS[o.top], 'top')
-        if 'coat' in o.wears: self.coat()
-        if 'scarf' in o.wears:
-            self.line(self.at(j['neck'], -.05), self.at(j['neck'], .05), .05, 'Scarf', 'Torso', 'scarf')
-            if self.front: self.line(self.at(j['neck'], .025), self.at(j['neck'], .03, .15), .035, 'Scarf', 'Torso', 'scarf')
+@patch
+def upper(self:_Person):
+    "Neck, top garment, skirt and coat, in the order they are worn."
+    o, j = self.o, self.j
+    self.line(self.at(j['neck'], 0, -.01), j['head'], .045, 'Face', 'Head', 'skin')
+    if o.tucked: self.torso(_TOP_CLS[o.top], 'top'); self.skirt()
+    else: self.skirt(); self.torso(_TOP_CLS[o.top], 'top')
+    if 'coat' in o.wears: self.coat()
+    if 'scarf' in o.wears:
+        self.line(self.at(j['neck'], -.05), self.at(j['neck'], .05), .05, 'Scarf', 'Torso', 'scarf')
+        if self.front: self.line(self.at(j['neck'], .025), self.at(j['neck'], .03, .15), .035, 'Scarf', 'Torso', 'scarf')
 
-    def coat(self):
-        "A coat over the top: a wider torso, tails over the thighs and, seen from the front, an open front."
-        o, j = self.o, self.j
-        self.torso('Coat', 'coat', grow=.012)
-        f = o.lengths['coat'] * .25
-        a, b = self.at(j['l_hip'], .045), self.at(j['r_hip'], -.045)
-        self.poly([a, b, self.at(b, -.02, f), self.at(a, .02, f)], 'Coat', 'Upper-legs', 'coat')
-        if self.front and o.lengths['coat'] > .45:  # open coat: the inner top shows in a strip
-            w = .012 + .03 * (o.lengths['coat'] - .45)
-            top, bot = self.at(j['neck'], 0, .02), self.at(j['pelvis'], 0, -.02)
-            self.poly([self.at(top, -w), self.at(top, w), self.at(bot, w), self.at(bot, -w)], _TOP_CLS[o.top], 'Torso', 'top')
+@patch
+def coat(self:_Person):
+    "A coat over the top: a wider torso, tails over the thighs and, seen from the front, an open front."
+    o, j = self.o, self.j
+    self.torso('Coat', 'coat', grow=.012)
+    f = o.lengths['coat'] * .25
+    a, b = self.at(j['l_hip'], .045), self.at(j['r_hip'], -.045)
+    self.poly([a, b, self.at(b, -.02, f), self.at(a, .02, f)], 'Coat', 'Upper-legs', 'coat')
+    if self.front and o.lengths['coat'] > .45:  # open coat: the inner top shows in a strip
+        w = .012 + .03 * (o.lengths['coat'] - .45)
+        top, bot = self.at(j['neck'], 0, .02), self.at(j['pelvis'], 0, -.02)
+        self.poly([self.at(top, -w), self.at(top, w), self.at(bot, w), self.at(bot, -w)], _TOP_CLS[o.top], 'Torso', 'top')
 
-    def arm(self, n):
-        "Skin, sleeves, coat sleeve and glove of arm `n` ('l' or 'r')."
-        o, j = self.o, self.j
-        side = 'Left-arm' if n == 'l' else 'Right-arm'
-        sho, elb, wri = j[f'{n}_sho'], j[f'{n}_elb'], j[f'{n}_wri']
-        hand = wri + (wri - elb) / (np.linalg.norm(wri - elb) + 1e-6) * self.u(.03)
-        self.line(sho, elb, .055, side, 'Upper-arms', 'skin')
-        self.line(elb, wri, .045, side, 'Lower-arms', 'skin')
-        self.add('circle', (hand, self.u(.028)), side, 'Lower-arms', 'skin')
-        sleeves = [(o.sleeve, _TOP_CLS[o.top], 'top', 0.)] + ([(1., LIP_ID['Coat'], 'coat', .012)] if 'coat' in o.wears else [])
-        for f, cls, role, g in sleeves:
-            if f <= 0: continue
-            self.line(sho, sho + (elb - sho) * min(1., 2 * f), .072 + g, cls, 'Upper-arms', role)
-            if f > .5: self.line(elb, elb + (wri - elb) * (2 * f - 1) * .95, .062 + g, cls, 'Lower-arms', role)
-        if 'glove' in o.wears:
-            self.line(wri - (wri - elb) * .2, wri, .05, 'Glove', 'Lower-arms', 'glove')
-            self.add('circle', (hand, self.u(.031)), 'Glove', 'Lower-arms', 'glove')
+# %% ../nbs/03_synth.ipynb #abc54a74
+@patch
+def arm(self:_Person, n):
+    "Skin, sleeves, coat sleeve and glove of arm `n` ('l' or 'r')."
+    o, j = self.o, self.j
+    side = 'Left-arm' if n == 'l' else 'Right-arm'
+    sho, elb, wri = j[f'{n}_sho'], j[f'{n}_elb'], j[f'{n}_wri']
+    hand = wri + (wri - elb) / (np.linalg.norm(wri - elb) + 1e-6) * self.u(.03)
+    self.line(sho, elb, .055, side, 'Upper-arms', 'skin')
+    self.line(elb, wri, .045, side, 'Lower-arms', 'skin')
+    self.add('circle', (hand, self.u(.028)), side, 'Lower-arms', 'skin')
+    sleeves = [(o.sleeve, _TOP_CLS[o.top], 'top', 0.)] + ([(1., LIP_ID['Coat'], 'coat', .012)] if 'coat' in o.wears else [])
+    for f, cls, role, g in sleeves:
+        if f <= 0: continue
+        self.line(sho, sho + (elb - sho) * min(1., 2 * f), .072 + g, cls, 'Upper-arms', role)
+        if f > .5: self.line(elb, elb + (wri - elb) * (2 * f - 1) * .95, .062 + g, cls, 'Lower-arms', role)
+    if 'glove' in o.wears:
+        self.line(wri - (wri - elb) * .2, wri, .05, 'Glove', 'Lower-arms', 'glove')
+        self.add('circle', (hand, self.u(.031)), 'Glove', 'Lower-arms', 'glove')
 
-    def head(self):
-        "Face, hair, sunglasses and hat; from the back the hair covers the whole head (a bald head too, for simplicity)."
-        o, j = self.o, self.j
-        v = j['head'] - j['neck']
-        ang = math.degrees(math.atan2(v[0], -v[1]))
-        c = j['head']
-        if self.front: self.ell(c, (.05, .064), 'Face', 'Head', 'skin', ang)
-        else: self.ell(c, (.056, .067), 'Hair', 'Head', 'hair', ang)
-        if self.front and o.hair != 'none':
-            self.ell(self.at(c, 0, -.008), (.058, .07), 'Hair', 'Head', 'hair', ang, 180, 360)
-            if o.hair == 'long':
-                for s in (1, -1): self.line(self.at(c, s * .05), self.at(c, s * .055, .09), .02, 'Hair', 'Head', 'hair')
-        if self.front and 'sunglasses' in o.wears:
-            eye = self.at(c, 0, -.006)
-            self.line(self.at(eye, -.032), self.at(eye, .032), .022, 'Sunglasses', 'Head', 'sunglasses')
-        if 'hat' in o.wears:
-            self.ell(self.at(c, 0, -.03), (.066, .055), 'Hat', 'Head', 'hat', ang, 180, 360)
-            self.line(self.at(c, -.08, -.03), self.at(c, .08, -.03), .016, 'Hat', 'Head', 'hat')
+# %% ../nbs/03_synth.ipynb #3cdebd8f
+@patch
+def head(self:_Person):
+    "Face, hair, sunglasses and hat; from the back the hair covers the whole head (a bald head too, for simplicity)."
+    o, j = self.o, self.j
+    v = j['head'] - j['neck']
+    ang = math.degrees(math.atan2(v[0], -v[1]))
+    c = j['head']
+    if self.front: self.ell(c, (.05, .064), 'Face', 'Head', 'skin', ang)
+    else: self.ell(c, (.056, .067), 'Hair', 'Head', 'hair', ang)
+    if self.front and o.hair != 'none':
+        self.ell(self.at(c, 0, -.008), (.058, .07), 'Hair', 'Head', 'hair', ang, 180, 360)
+        if o.hair == 'long':
+            for s in (1, -1): self.line(self.at(c, s * .05), self.at(c, s * .055, .09), .02, 'Hair', 'Head', 'hair')
+    if self.front and 'sunglasses' in o.wears:
+        eye = self.at(c, 0, -.006)
+        self.line(self.at(eye, -.032), self.at(eye, .032), .022, 'Sunglasses', 'Head', 'sunglasses')
+    if 'hat' in o.wears:
+        self.ell(self.at(c, 0, -.03), (.066, .055), 'Hat', 'Head', 'hat', ang, 180, 360)
+        self.line(self.at(c, -.08, -.03), self.at(c, .08, -.03), .016, 'Hat', 'Head', 'hat')
 
-    def long_hair(self):
-        "Long hair hanging down: behind the body from the front, over the back from the back."
-        if self.o.hair == 'long':
-            self.ell(self.at(self.j['head'], 0, .07), (.068, .12), 'Hair', 'Head', 'hair', -math.degrees(math.atan2(*self.d)))
+@patch
+def long_hair(self:_Person):
+    "Long hair hanging down: behind the body from the front, over the back from the back."
+    if self.o.hair == 'long':
+        self.ell(self.at(self.j['head'], 0, .07), (.068, .12), 'Hair', 'Head', 'hair', -math.degrees(math.atan2(*self.d)))
 
-    def layers(self)->list:
-        "All layers of the person, back to front."
-        crossed_behind = not self.front and self.pose.kind in ('crossed', 'sit')
-        if crossed_behind: self.arm('l'); self.arm('r')
-        if self.front: self.long_hair()
-        self.legs(); self.bottoms(); self.upper()
-        if not crossed_behind:
-            for n in ('lr' if self.pose.joints['l_wri'][1] < self.pose.joints['r_wri'][1] else 'rl'): self.arm(n)
-        if not self.front: self.long_hair()
-        self.head()
-        return self.L
+# %% ../nbs/03_synth.ipynb #ae175791
+@patch
+def layers(self:_Person)->list:
+    "All layers of the person, back to front."
+    crossed_behind = not self.front and self.pose.kind in ('crossed', 'sit')
+    if crossed_behind: self.arm('l'); self.arm('r')
+    if self.front: self.long_hair()
+    self.legs(); self.bottoms(); self.upper()
+    if not crossed_behind:
+        for n in ('lr' if self.pose.joints['l_wri'][1] < self.pose.joints['r_wri'][1] else 'rl'): self.arm(n)
+    if not self.front: self.long_hair()
+    self.head()
+    return self.L
 
 def person_layers(pose:Pose, # skeleton
                   outfit:Outfit, # clothes and materials

@@ -6,6 +6,7 @@ Docs: https://hparse.github.io/hparse/models.context.html.md"""
 
 # %% ../../nbs/21_models.context.ipynb #adf7350a
 from __future__ import annotations
+from functools import partial
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -22,6 +23,10 @@ def resize_like(x:torch.Tensor, # (B, C, h, w)
     "Bilinear resize of `x` to the spatial size of `like`."
     return F.interpolate(x, size=like.shape[-2:], mode='bilinear', align_corners=align_corners)
 
+def _cba(norm_layer, act_layer):
+    "`ConvBNAct` with the injected norm and activation bound: `_cba(norm_layer, act_layer)(ni, nf, ks, ...)`."
+    return partial(ConvBNAct, norm_layer=norm_layer, act_layer=act_layer)
+
 class PSP(nn.Module):
     "Pyramid pooling (PSPNet) as in SCHP: pooled branches + input -> 3x3 ConvBNAct."
     def __init__(self, ni:int, # input channels
@@ -31,9 +36,9 @@ class PSP(nn.Module):
                  sizes:tuple=(1, 2, 3, 6), # pooled grid sizes
                 ):
         super().__init__()
-        self.stages = nn.ModuleList(nn.Sequential(nn.AdaptiveAvgPool2d(s), ConvBNAct(ni, nf, 1, norm_layer=norm_layer, act_layer=act_layer))
-                                    for s in sizes)
-        self.bottleneck = ConvBNAct(ni + len(sizes)*nf, nf, 3, norm_layer=norm_layer, act_layer=act_layer)
+        cba = _cba(norm_layer, act_layer)
+        self.stages = nn.ModuleList(nn.Sequential(nn.AdaptiveAvgPool2d(s), cba(ni, nf, 1)) for s in sizes)
+        self.bottleneck = cba(ni + len(sizes)*nf, nf, 3)
 
     def forward(self, x):
         return self.bottleneck(torch.cat([resize_like(s(x), x) for s in self.stages] + [x], 1))
@@ -49,11 +54,10 @@ class ASPP(nn.Module):
                  nb:int|None=None, # channels per branch (default nf//2)
                 ):
         super().__init__()
-        nb = nb or nf // 2
-        kw = dict(norm_layer=norm_layer, act_layer=act_layer)
-        self.branches = nn.ModuleList([ConvBNAct(ni, nb, 1, **kw)] + [ConvBNAct(ni, nb, 3, dilation=r, **kw) for r in rates])
-        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), ConvBNAct(ni, nb, 1, **kw))
-        self.project = ConvBNAct((len(rates) + 2)*nb, nf, 1, **kw)
+        nb, cba = nb or nf // 2, _cba(norm_layer, act_layer)
+        self.branches = nn.ModuleList([cba(ni, nb, 1)] + [cba(ni, nb, 3, dilation=r) for r in rates])
+        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), cba(ni, nb, 1))
+        self.project = cba((len(rates) + 2)*nb, nf, 1)
 
     def forward(self, x):
         return self.project(torch.cat([b(x) for b in self.branches] + [resize_like(self.pool(x), x, False)], 1))
@@ -68,11 +72,11 @@ class OCModule(nn.Module):
                  dk:int|None=None, # key/query/value channels (default nf//2)
                 ):
         super().__init__()
-        dk, kw = dk or nf // 2, dict(norm_layer=norm_layer, act_layer=act_layer)
-        self.reduce = ConvBNAct(ni, nf, 3, **kw)
-        self.query, self.key = ConvBNAct(nf, dk, 1, **kw), ConvBNAct(nf, dk, 1, **kw)
+        dk, cba = dk or nf // 2, _cba(norm_layer, act_layer)
+        self.reduce = cba(ni, nf, 3)
+        self.query, self.key = cba(nf, dk, 1), cba(nf, dk, 1)
         self.value, self.out = nn.Conv2d(nf, dk, 1), nn.Conv2d(dk, nf, 1)
-        self.fuse = ConvBNAct(2*nf, nf, 1, **kw)
+        self.fuse = cba(2*nf, nf, 1)
 
     def attend(self, x):
         "The object context $c_p$ of every position, as a (B, nf, h, w) map."

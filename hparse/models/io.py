@@ -17,7 +17,7 @@ from ..labels import get_taxonomy
 from ..data import DataError, eval_crop, unwarp
 from .ace2p import ACE2P
 from .hipn import HIPN
-from ..learner import atomic_save
+from ..files import atomic_save
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'PARSER_FORMAT', 'ACTS', 'ARCHS', 'DEFAULT_TAXONOMY', 'DEFAULT_SIZE', 'normalize',
@@ -89,14 +89,18 @@ def fit_problems(own:dict, # the model's state dict
     return [f"{len(ks)} {what}: " + ', '.join(ks[:5]) + (' ...' if len(ks) > 5 else '')
             for what, ks in (('wrong shape', bad), ('missing', missing), ('unexpected', unexpected)) if ks]
 
+def _require_fit(own:dict, sd:dict, head:str):
+    "A `ValueError` that starts with `head` and lists the `fit_problems` of `sd` against `own`, if there are any."
+    probs = fit_problems(own, sd)
+    if probs: raise ValueError('\n  '.join([head, *probs]))
+
 def load_weights(model:nn.Module, # the freshly built network
                  sd:dict, # the file's state dict
                  name:str, # the file, for messages
                  arch:dict # its architecture, for messages
                 )->nn.Module:
     "Copy `sd` into `model` after checking that every tensor fits; the error names the file `name`."
-    probs = fit_problems(model.state_dict(), sd)
-    if probs: raise ValueError('\n  '.join([f"{name}: the weights do not fit the architecture {arch}:", *probs]))
+    _require_fit(model.state_dict(), sd, f"{name}: the weights do not fit the architecture {arch}:")
     model.load_state_dict(_tensors(sd), strict=False)
     return model
 
@@ -133,8 +137,7 @@ def save_parser(model, # an `nn.Module`, its state dict, a training checkpoint (
     except TypeError as e: raise ValueError(f"{path}: arch and meta must hold plain values (str, numbers, lists): {e}") from None
     sd = _state_dict(model)
     with torch.device('meta'): own = build_model(arch).state_dict()
-    probs = fit_problems(own, sd)
-    if probs: raise ValueError('\n  '.join([f"{path}: not written, the weights do not fit the architecture {arch}:", *probs]))
+    _require_fit(own, sd, f"{path}: not written, the weights do not fit the architecture {arch}:")
     size = _hw(size or DEFAULT_SIZE[tax.name])
     atomic_save(dict(format=PARSER_FORMAT, version=1, arch=arch, size=size, model={k: v.detach().cpu() for k, v in sd.items()},
                      meta=meta or {}, hparse_version=hparse.__version__), path)
