@@ -367,6 +367,7 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                pretrained:bool|str=False, # backbone weights: True (timm download) or a local file
                bs:int=8, # batch size
                lr:float|None=None, # base learning rate (default: `papers_lr('hipn', bs)`)
+               retrain_lr:float|None=None, # learning rate of the retraining from the primary model (default: `lr`)
                alpha:float=0.5, # Eq. 5 weight of positive learning
                labels:str|None=None, # label folder override of the labeled images
                aug:AugParams|None=HIPN_AUG, # training augmentation
@@ -390,6 +391,7 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                bs=bs, lr=lr, alpha=alpha, labels=labels, aug=repr(aug), **({} if unlabeled == 'train' else dict(unlabeled=unlabeled)),
                **(dict(tune_frac=tune_frac) if tune_frac else {}), **({} if opt == 'sgd' else dict(opt=opt)),
                **(dict(pretrained=str(pretrained)) if pretrained else {}))  # non-default settings only: earlier folders stay valid
+    retrain_lr = lr if retrain_lr is None else retrain_lr
     lkw = dict(opt_func=make_opt(opt), cpu_bf16=cpu_bf16)
     set_seed(seed)
     learn = hybrid_learner(hybrid_dls(root, fmt, sp['primary'], size=size, bs=bs, labels=labels, aug=aug, device=device), new_model(), tax, lr, alpha=alpha, path=out, **lkw)
@@ -413,8 +415,8 @@ def _retrain(r:SimpleNamespace):
     model = copy.deepcopy(r.learn.model) if r.init == 'primary' else r.new_model()
     method = r.method if r.arm == 'hl' else None
     dls = hybrid_dls(r.root, r.fmt, sp['labeled'], pl, sp['unlabeled'], method, size, r.bs, r.labels, r.aug, device=device, unlabeled_split=r.unlabeled)
-    rcfg = dict(r.cfg, arm=r.arm, method=method, init=r.init, epochs=r.ep1, pseudo=pl.manifest['model'])
-    learn = hybrid_learner(dls, model, r.tax, r.lr, alpha=r.alpha, path=r.out, cbs=r.cbs, **r.lkw)
+    rcfg = dict(r.cfg, arm=r.arm, method=method, init=r.init, epochs=r.ep1, pseudo=pl.manifest['model'], **({} if r.retrain_lr == r.lr else dict(lr=r.retrain_lr)))
+    learn = hybrid_learner(dls, model, r.tax, r.retrain_lr, alpha=r.alpha, path=r.out, cbs=r.cbs, **r.lkw)
     res['retrain'] = train_stage(learn, r.ep1, r.out/f'retrain_{r.tag}', rcfg, r.progress, r.ckpt_every_s)
 
 def _finish(res:dict, path:Path)->dict:

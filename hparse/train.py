@@ -61,14 +61,18 @@ def cpu_has_bf16()->bool:
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError): return False
 
+def _to_float(o):
+    "Tensors (in nested tuples and lists, as HIPN's attention maps) back in float32."
+    if isinstance(o, (tuple, list)): return type(o)(_to_float(x) for x in o)
+    return o.float() if isinstance(o, torch.Tensor) else o
+
 class CPUAutocast(Callback):
     "The forward pass under CPU bf16 autocast (fastai's `MixedPrecision` is CUDA-only); predictions back in float32 for the loss."
     order = 10
     def before_batch(self): self.ctx = torch.autocast('cpu', dtype=torch.bfloat16); self.ctx.__enter__()
     def after_pred(self):
         self._exit()
-        p = self.pred
-        self.learn.pred = type(p)(o.float() for o in p) if isinstance(p, (tuple, list)) else p.float()
+        self.learn.pred = _to_float(self.pred)
     def _exit(self):
         if getattr(self, 'ctx', None) is not None: self.ctx.__exit__(None, None, None); self.ctx = None
     def after_batch(self): self._exit()  # also after a failed or cancelled forward

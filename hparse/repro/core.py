@@ -21,10 +21,10 @@ from ..schp import schp_plan
 
 # %% auto #0
 __all__ = ['QUICK_EXPERIMENTS', 'SCALES', 'EXPERIMENTS', 'RENDERERS', 'paper_tables', 'paper_table', 'Scale', 'get_scale',
-           'git_commit', 'Context', 'provenance', 'mean_sd', 'curve_columns', 'with_seed', 'pooled', 'prepare_data',
-           'experiment', 'renderer', 'result_path', 'save_result', 'load_result', 'run_experiment', 'side_by_side',
-           'fmt_table', 'write_table', 'save_figure', 'scale_note', 'verdict', 'ordering', 'reading', 'folder_bytes',
-           'peak_rss', 'written_bytes', 'prune', 'reproduce']
+           'git_commit', 'Context', 'provenance', 'mean_sd', 'curve_columns', 'with_seed', 'pooled', 'pool_rows',
+           'is_collapsed', 'collapse_note', 'prepare_data', 'experiment', 'renderer', 'result_path', 'save_result',
+           'load_result', 'run_experiment', 'side_by_side', 'fmt_table', 'write_table', 'save_figure', 'scale_note',
+           'verdict', 'ordering', 'reading', 'folder_bytes', 'peak_rss', 'written_bytes', 'prune', 'reproduce']
 
 # %% ../../nbs/50_repro.core.ipynb #ef13aa8d
 _TABLES = files('hparse') / 'paper_tables.json'  # package data
@@ -78,12 +78,15 @@ class Scale:
     seeds:int=1 # training seeds of every compared arm (seed, seed + 1, ...; the data stays that of `seed`)
     ckpt_every_s:float|None=None # checkpoint by time (seconds) instead of every epoch: short epochs would write GBs
     experiments:tuple|None=None # the experiments this scale runs (None: all registered)
+    cycle_epochs:int|None=None # epochs per SCHP cycle (None: the last third of `epochs` over `cycles`, as SCHP's 5 x 10 of 150)
     def __post_init__(self):
         if self.epochs < 2 * self.cycles: raise ValueError(f"scale {self.name}: {self.epochs} epochs cannot hold {self.cycles} cycles after an initial stage")
     @property
-    def cycle_len(self)->int: "Epochs per cycle: a third of the run for the cycles, as SCHP's 50 of 150."; return schp_plan(self.epochs, cycles=self.cycles)[1]
+    def cycle_len(self)->int: "Epochs per cycle: `cycle_epochs`, else a third of the run for the cycles, as SCHP's 50 of 150."; return self.plan[1]
     @property
-    def start(self)->int: "Epochs of the initial stage (`hparse.schp.schp_plan`)."; return schp_plan(self.epochs, cycles=self.cycles)[0]
+    def start(self)->int: "Epochs of the initial stage (`hparse.schp.schp_plan`)."; return self.plan[0]
+    @property
+    def plan(self)->tuple: "(start, cycle_len, warmup) of the scale's SCHP runs."; return schp_plan(self.epochs, cycle_len=self.cycle_epochs, cycles=self.cycles)
     def peak_lr(self, model:str)->float:
         "The peak learning rate of `model` ('ace2p' or 'hipn') runs: `lr`, else the optimiser's default."
         return self.lr if self.lr is not None else papers_lr(model, self.bs) if self.opt == 'sgd' else 3e-3
@@ -97,9 +100,9 @@ class Scale:
 QUICK_EXPERIMENTS = ('schp_self_correction', 'schp_noise', 'hipn_noise_identification', 'hipn_semi_supervised', 'hipn_certainty')  # the central claims
 
 SCALES = {
-    'quick': Scale('quick', n=800, n_val=100, n_ppp=800, n_ppp_val=100, size=64, bs=16, epochs=11, cycles=3,
+    'quick': Scale('quick', n=800, n_val=100, n_ppp=800, n_ppp_val=100, size=64, bs=16, epochs=17, cycles=3, cycle_epochs=1,
                    backbone='resnet18', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
-                   hipn_epochs=20, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3, 4), hardware='cpu',
+                   hipn_epochs=24, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3, 4), hardware='cpu',
                    pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits', opt='adamw', cpu_bf16=True, seeds=3,
                    ckpt_every_s=120, experiments=QUICK_EXPERIMENTS),
     'long': Scale('long', n=1600, n_val=200, n_ppp=1600, n_ppp_val=200, size=64, bs=16, epochs=30, cycles=5,
@@ -179,6 +182,36 @@ def pooled(evals:list, # evaluations of the seeds: dicts with the scores in `key
     out['iou'] = {c: mean_sd([e['iou'][c] for e in evals])[0] for c in evals[0]['iou']}
     out['seeds'] = evals
     return out
+
+def pool_rows(seed_rows:list, # per seed, its table rows (dicts, the same rows in the same order)
+              main:str='mIoU' # the score whose per-seed values are `per_seed`
+             )->list:
+    "Table rows pooled over seeds: each float's mean, `<key>_sd` and `<key>_per_seed`; per-class `iou` averaged; the seeds' rows."
+    out = []
+    for rows in zip(*seed_rows):
+        o = {}
+        for k, v in rows[0].items():
+            xs = [r.get(k) for r in rows]
+            if k == 'iou' and all(isinstance(x, dict) for x in xs): o[k] = {c: mean_sd([x[c] for x in xs])[0] for c in xs[0]}
+            elif isinstance(v, float) and all(isinstance(x, (int, float)) for x in xs):
+                (o[k], o[f'{k}_sd']), o[f'{k}_per_seed'] = mean_sd(xs), xs
+            else: o[k] = v
+        if f'{main}_per_seed' in o: o['per_seed'] = o[f'{main}_per_seed']
+        out.append(dict(o, seeds=list(rows)))
+    return out
+
+def is_collapsed(e:dict)->bool:
+    "An evaluation of a model that did not learn: under 75 % of its classes with IoU above 1 (%), or mean accuracy under 15 %."
+    v = list(e['iou'].values())
+    return sum(x > 1 for x in v) < 0.75 * len(v) or e.get('mean_acc', 100) < 15
+
+def collapse_note(evals:dict # name -> evaluation with per-class `iou` (in %)
+                 )->str:
+    "A sentence naming the evaluations that are collapsed (`is_collapsed`), or '' when none is."
+    bad = [k for k, e in evals.items() if e and e.get('iou') and is_collapsed(e)]
+    if not bad: return ''
+    return (f"**Collapsed:** {', '.join(bad)} ({len(bad)} of {len(evals)}) did not learn at this scale (under 75 % of the classes "
+            "with IoU above 1, or mean accuracy under 15 %); their differences say nothing about the methods.")
 
 # %% ../../nbs/50_repro.core.ipynb #bbb910dc
 def prepare_data(ctx:Context, # the context to fill in (roots, data description)
@@ -301,7 +334,11 @@ def scale_note(res:dict, # a result with `provenance`
     parts = [' + '.join(data(k) for k in used)]
     if d.get('noise') and 'noise' not in what: parts.append(f"training-label noise {d['noise']!r} at strength {d.get('strength')}")
     parts += [f"{k.replace('_', ' ')} {v}" for k, v in what.items()]
-    parts += [f"seed {s['seed']}", p['hardware'], f"{p['wall_s'] / 60:.1f} min", f"commit {p.get('commit') or 'unknown'}", p['date']]
+    start = {'imagenet': 'ImageNet-pretrained backbone', 'synth': "hparse's shipped stand-in backbone weights ('synth')"}.get(s.get('pretrained'), 'random init')
+    parts += [start, f"{s.get('opt', 'sgd').upper()} optimiser"]
+    seeds = res.get('seeds')
+    parts += [f"seeds {', '.join(map(str, seeds))} (mean ± sd)" if seeds and len(seeds) > 1 else f"seed {s['seed']}", p['hardware'],
+              f"{p['wall_s'] / 60:.1f} min", f"commit {p.get('commit') or 'unknown'}", p['date']]
     return f"*Scale `{s['name']}`*: " + ' · '.join(str(x) for x in parts)
 
 # %% ../../nbs/50_repro.core.ipynb #6ea789e5
@@ -310,7 +347,7 @@ def verdict(diffs:list, # per-seed differences better - worse (paired: the arms 
            )->str:
     "'holds', 'reversed' or 'within noise' for a claimed ordering, from its per-seed differences ('one run' for a single one)."
     m, sd = mean_sd(diffs)
-    if len(diffs) > 1 and abs(m) < k * sd: return 'within noise'
+    if abs(m) <= k * sd and (len(diffs) > 1 or m == 0): return 'within noise'  # equal scores too
     return ('holds' if m > 0 else 'reversed') + ('' if len(diffs) > 1 else ' (one run)')
 
 def ordering(values:dict, # row name -> our score, or the list of its per-seed scores

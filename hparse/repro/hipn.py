@@ -24,23 +24,32 @@ from ..models.io import load_state_file
 from ..run import finished
 from ..inference import evaluate, load_parser, predict, Parser
 from .core import (Context, Scale, experiment, renderer, load_result, paper_table, side_by_side, fmt_table,
-    write_table, save_figure, scale_note, ordering, prepare_data, get_scale, run_experiment)
+    write_table, save_figure, scale_note, ordering, reading, prepare_data, get_scale, run_experiment, with_seed, pooled, pool_rows,
+    mean_sd, collapse_note)
 
 # %% auto #0
-__all__ = ['SETTINGS', 'T2_PROTOCOLS', 'T2_ARMS', 'PPP_COLUMNS', 'T2_SHORT', 'HIPN_EXPERIMENTS', 'settings', 'frac_name',
-           'table1_variants', 'full_variant', 'train_variant', 'variant_cost', 'from_b64png', 'qualitative',
-           'exp_stages', 'hybrid_run', 't2_protocol', 't2_run', 'noise_scores', 'pr_curves', 'exp_noise_identification',
-           'exp_semi_supervised', 'per_class_row', 'exp_sota', 'certainty_examples', 'exp_certainty', 'reading',
-           'collapsed', 'table1_frame', 'table1_cost_frame', 'table1_claims', 't2_data', 'table2_frame',
-           'table2_claims', 'table3_frame', 'table3_claims', 'table4_frame', 'table5_frame', 'sota_claims',
-           'figure_stages', 'figure_qualitative', 'figure_pr', 'figure_eps', 'figure_semi', 'figure_certainty',
-           'render_hipn']
+__all__ = ['SETTINGS', 'T2_PROTOCOLS', 'T2_ARMS', 'T3_ARMS', 'PPP_COLUMNS', 'T2_SHORT', 'HIPN_EXPERIMENTS', 'settings',
+           'frac_name', 'table1_variants', 'full_variant', 'train_variant', 'variant_cost', 'from_b64png',
+           'qualitative', 'exp_stages', 'hybrid_run', 't2_protocol', 't2_run', 'noise_scores', 'pr_curves',
+           'exp_noise_identification', 'exp_semi_supervised', 'per_class_row', 'exp_sota', 'certainty_examples',
+           'exp_certainty', 'collapsed', 'table1_frame', 'table1_cost_frame', 'table1_claims', 't2_data',
+           'table2_frame', 'table2_claims', 'table3_frame', 'table3_claims', 'table4_frame', 'table5_frame',
+           'sota_claims', 'figure_stages', 'figure_qualitative', 'figure_pr', 'figure_eps', 'figure_semi',
+           'figure_certainty', 'render_hipn']
 
 # %% ../../nbs/52_repro.hipn.ipynb #b97d1ffd
 SETTINGS = {  # scale name -> HIPN experiment settings
-    'quick': dict(t2_protocol='paper', tune_frac=1/8, t3_fracs=(1/8, 1/2, 1), stages=3, retrain_epochs=4, n_fig5=3, pr_points=41, eps=0.1),
-    'full': dict(t2_protocol='paper', tune_frac=1/8, t3_fracs=(1/8, 1/2, 1), stages=3, retrain_epochs=None, n_fig5=4, pr_points=101, eps=0.1),
+    'quick': dict(t2_protocol='half', tune_frac=1/8, t3_fracs=(1/2,), t3_from_t2=True, t2_retrain=(('pl', 'both'), ('hl', 'both')),
+                  stages=3, retrain_epochs=3, retrain_lr_scale=1/3, n_fig5=3, pr_points=41, eps=0.1),
+    'long': dict(t2_protocol='paper', tune_frac=1/8, t3_fracs=(1/8, 1/2, 1), t3_from_t2=False, t2_retrain=None,
+                 stages=3, retrain_epochs=6, retrain_lr_scale=1/3, n_fig5=3, pr_points=41, eps=0.1),
+    'full': dict(t2_protocol='paper', tune_frac=1/8, t3_fracs=(1/8, 1/2, 1), t3_from_t2=False, t2_retrain=None,
+                 stages=3, retrain_epochs=None, retrain_lr_scale=1., n_fig5=4, pr_points=101, eps=0.1),
 }  # eps: the fixed smoothing of Table 3 and Figure 4 (Table 2 chooses its own on the held-out images)
+# t3_from_t2: Table 3's rows are Table 2's runs (labeled only = the primary model, PL, HL), on PPP: the quick scale's budget
+# t2_retrain: the Table 2 arms that are retrained (None: all); the others report identification scores only
+# retrain_lr_scale: the retraining's peak learning rate over the primary's (it starts from the primary model: at the CPU
+#   scale's few steps the full rate undoes more than it adds; the papers retrain at the one rate)
 
 T2_PROTOCOLS = {  # Table 2 protocol -> `run_hybrid`'s labeled fraction and unlabeled split, and the run folder
     'paper': dict(frac=1, unlabeled='val', folder='table2_paper'),  # HIPN: "the training set as labeled, test set as unlabeled"
@@ -142,7 +151,8 @@ def hybrid_run(ctx:Context, folder:str, root, fmt:str, frac:float, arm:str, meth
     s, st = ctx.scale, settings(ctx)
     return run_hybrid(root, fmt, frac=frac, arm=arm, method=method, epochs=(s.hipn_epochs, st['retrain_epochs']), size=s.size,
                       backbone=s.hipn_backbone, out=ctx.run_dir('hipn', folder), seed=s.seed, device=ctx.device, C=s.hipn_C,
-                      stages=st['stages'], bs=s.bs, progress=ctx.progress, **kw)
+                      stages=st['stages'], bs=s.bs, lr=s.peak_lr('hipn'), retrain_lr=s.peak_lr('hipn') * st['retrain_lr_scale'], pretrained=s.pretrained or False, opt=s.opt,
+                      cpu_bf16=s.cpu_bf16, ckpt_every_s=s.ckpt_every_s, progress=ctx.progress, **kw)
 
 def t2_protocol(ctx:Context)->dict: "Table 2's protocol at `ctx`'s scale (a `T2_PROTOCOLS` entry)."; return T2_PROTOCOLS[settings(ctx)['t2_protocol']]
 
@@ -184,44 +194,73 @@ def pr_curves(ns:dict, # `noise_scores`
     return out
 
 # %% ../../nbs/52_repro.hipn.ipynb #813bb4b6
-def _t2_row(row:str, arm:str, method:str, r:dict)->dict:
-    "One row of our Table 2 from a `run_hybrid` result (identification scores in %, none for the noise-blind PL row)."
-    ni, pl = r['noise_identification'].get(method, {}), arm == 'pl'
-    pct = lambda k: None if pl else 100 * ni[k]
-    return dict(method=row, arm=arm, id_method=None if pl else method, clean_noisy_accuracy=pct('accuracy'), precision=pct('precision'),
-                recall=pct('recall'), flagged=pct('flagged_fraction'), mIoU=100 * r['miou'], pixel_acc=100 * r['pixel_acc'], mean_acc=100 * r['mean_acc'])
+def _scores(r:dict, tax)->dict:
+    "Pixel accuracy, mean accuracy, mIoU and per-class IoU (%) of a `run_hybrid` stage result."
+    return dict(mIoU=100 * r['mIoU'], pixel_acc=100 * r['pixel_acc'], mean_acc=100 * r['mean_acc'],
+                iou={c: 100 * v for c, v in zip(tax.classes, r['iou'])})
+
+def _t2_row(row:str, arm:str, method:str, r:dict|None, ni:dict, tax)->dict:
+    "One row of our Table 2: identification scores (%) from the pseudo labels `ni` (none for noise-blind PL), scores of the retrained model `r`."
+    pl = arm == 'pl'
+    pct = lambda k: None if pl else 100 * ni[method][k]
+    d = dict(method=row, arm=arm, id_method=None if pl else method, clean_noisy_accuracy=pct('accuracy'), precision=pct('precision'),
+             recall=pct('recall'), flagged=pct('flagged_fraction'))
+    return d if r is None else dict(d, **_scores(r.get('retrain', r['primary']), tax))  # not retrained at this scale: no scores
+
+def _t2_seed(ctx:Context)->dict:
+    "One seed's Table 2: the arms of `t2_retrain` trained; every row's identification scores from the seed's shared pseudo labels."
+    keep, tax = settings(ctx)['t2_retrain'], get_taxonomy('ppp')
+    runs = {am: t2_run(ctx, *am) for am in T2_ARMS.values() if keep is None or am in keep}
+    ref = runs.get(('hl', 'both')) or next(iter(runs.values()))  # every arm of a seed shares primary model and pseudo labels
+    rows = [_t2_row(row, arm, m, runs.get((arm, m)), ref['noise_identification'], tax) for row, (arm, m) in T2_ARMS.items()]
+    return dict(rows=rows, ref=ref, primary=_scores(ref['primary'], tax))
 
 @experiment('hipn_noise_identification', "HIPN Table 2 (noise identification on PPP; the paper's train -> test protocol), eps and precision/recall curves")
 def exp_noise_identification(ctx:Context)->dict:
-    "Primary HIPN on the labeled PPP images, eps tuned on held-out ones, pseudo labels, retraining per identification method; curves."
+    "Per seed: primary HIPN, eps tuned on held-out labeled images, pseudo labels, identification, retraining; curves of the first seed."
     st, p, s, tax = settings(ctx), t2_protocol(ctx), ctx.scale, get_taxonomy('ppp')
-    rows = [_t2_row(row, arm, method, r := t2_run(ctx, arm, method)) for row, (arm, method) in T2_ARMS.items()]
-    ni, eps = r['noise_identification'], r['eps']['value']
-    model = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder'], 'primary', 'model.pth'))
+    per = [_t2_seed(with_seed(ctx, k)) for k in s.seed_list]
+    r = per[0]['ref']; ni, eps = r['noise_identification'], r['eps']['value']
+    model = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder']) / 'primary' / 'model.pth')
     ids = hybrid_split(ctx.ppp_root, 'ppp', p['frac'], s.seed, p['unlabeled'], st['tune_frac'])['unlabeled']
     ns = noise_scores(model, find_items(ctx.ppp_root, 'ppp', p['unlabeled']).subset(ids), s.size, eps, ctx.device)
-    return dict(rows=rows, protocol=st['t2_protocol'], frac=p['frac'], unlabeled_split=p['unlabeled'], n_labeled=r['n_labeled'],
-                n_unlabeled=r['n_unlabeled'], n_tune=r['n_tune'], eps=eps, eps_curve=r['eps']['curve'], nlnl_threshold=NLNL_GAMMA,
-                primary_mIoU=100 * r['primary']['mIoU'], noisy_fraction=100 * ni['both']['noisy_fraction'], pseudo_label_mIoU=100 * ni['pseudo_labels']['miou'],
+    prim = pooled([x['primary'] for x in per], keys=('pixel_acc', 'mean_acc', 'mIoU'))
+    return dict(rows=pool_rows([x['rows'] for x in per]), seeds=s.seed_list, primary=prim, protocol=st['t2_protocol'], frac=p['frac'],
+                retrained=[list(am) for am in (st['t2_retrain'] or T2_ARMS.values())],
+                unlabeled_split=p['unlabeled'], n_labeled=r['n_labeled'], n_unlabeled=r['n_unlabeled'], n_tune=r['n_tune'], eps=eps,
+                eps_per_seed=[x['ref']['eps']['value'] for x in per], eps_curve=r['eps']['curve'], nlnl_threshold=NLNL_GAMMA,
+                primary_mIoU=prim['mIoU'], noisy_fraction=100 * ni['both']['noisy_fraction'],
+                pseudo_label_mIoU=mean_sd([100 * x['ref']['noise_identification']['pseudo_labels']['miou'] for x in per])[0],
                 epochs=[s.hipn_epochs, st['retrain_epochs']], stages=st['stages'], folder=str(ctx.run_dir('hipn', p['folder'])),
                 pr=pr_curves(ns, st['pr_points']))
 
-
 # %% ../../nbs/52_repro.hipn.ipynb #0254b273
+T3_ARMS = (('labeled', 'labeled only'), ('pl', 'PL'), ('hl', 'HL'))  # run_hybrid arm -> Table 3 row
+
+def _t3_row(f:float, label:str, r:dict, tax, primary:bool=False)->dict:
+    "One row of our Table 3 from a `run_hybrid` result: its retrained model's scores, or its primary model's."
+    return dict(labeled_fraction=frac_name(f), training=label, **_scores(r['primary'] if primary else r.get('retrain', r['primary']), tax),
+                n_labeled=r['n_labeled'], n_unlabeled=r['n_unlabeled'])
+
+def _t3_seed(ctx:Context)->list:
+    "One seed's Table 3 rows, with each PL / HL row's gain over labeled only at its fraction (`delta_mIoU`)."
+    st = settings(ctx)
+    if st['t3_from_t2']:  # Table 2's runs: its primary model is "labeled only"
+        f, tax = t2_protocol(ctx)['frac'], get_taxonomy('ppp')
+        rows = [_t3_row(f, label, t2_run(ctx, 'hl' if arm == 'labeled' else arm, 'both'), tax, arm == 'labeled') for arm, label in T3_ARMS]
+    else:
+        tax = get_taxonomy('lip')
+        rows = [_t3_row(f, label, hybrid_run(ctx, f'table3/frac_{frac_name(f).replace("/", "_")}', ctx.lip_root, 'lip', f, arm, 'both'), tax)
+                for f in st['t3_fracs'] for arm, label in T3_ARMS if f < 1 or arm == 'labeled']
+    base = {r['labeled_fraction']: r['mIoU'] for r in rows if r['training'] == 'labeled only'}
+    return [dict(r, delta_mIoU=None if r['training'] == 'labeled only' else r['mIoU'] - base[r['labeled_fraction']]) for r in rows]
+
 @experiment('hipn_semi_supervised', 'HIPN Table 3 (labeled fraction 1/8, 1/2, 1 with labeled only / PL / HL on LIP)')
 def exp_semi_supervised(ctx:Context)->dict:
-    "Labeled-only, PL and HL HIPN on the LIP-layout data for each labeled fraction of `SETTINGS`."
-    st, rows = settings(ctx), []
-    for f in st['t3_fracs']:
-        base = None
-        for arm, label in (('labeled', 'labeled only'), ('pl', 'PL'), ('hl', 'HL')):
-            if f >= 1 and arm != 'labeled': continue
-            r = hybrid_run(ctx, f'table3/frac_{frac_name(f).replace("/", "_")}', ctx.lip_root, 'lip', f, arm, 'both')
-            base = 100 * r['miou'] if base is None else base
-            rows.append(dict(labeled_fraction=frac_name(f), training=label, pixel_acc=100 * r['pixel_acc'], mean_acc=100 * r['mean_acc'],
-                             mIoU=100 * r['miou'], delta_mIoU=None if arm == 'labeled' else 100 * r['miou'] - base,
-                             n_labeled=r['n_labeled'], n_unlabeled=r['n_unlabeled']))
-    return dict(rows=rows, epochs=[ctx.scale.hipn_epochs, st['retrain_epochs']], stages=st['stages'], method='both')
+    "Labeled-only, PL and HL HIPN for each labeled fraction of `SETTINGS` and each seed (quick: Table 2's runs, on PPP)."
+    st = settings(ctx)
+    return dict(rows=pool_rows([_t3_seed(with_seed(ctx, k)) for k in ctx.scale.seed_list]), seeds=ctx.scale.seed_list,
+                layout='ppp' if st['t3_from_t2'] else 'lip', epochs=[ctx.scale.hipn_epochs, st['retrain_epochs']], stages=st['stages'], method='both')
 
 # %% ../../nbs/52_repro.hipn.ipynb #d69b1a0e
 PPP_COLUMNS = dict(Background='background', Head='head', Torso='torso', **{'Upper-arms': 'upper_arm', 'Lower-arms': 'lower_arm',
@@ -242,7 +281,7 @@ def exp_sota(ctx:Context)->dict:
           per_class_row('HIPN', Path(train_variant(ctx, full, *variants[full])['folder']) / 'model.pth', ctx)]
     t2 = t2_protocol(ctx)['folder']; t2_run(ctx, 'hl', 'both')
     tax = get_taxonomy('ppp')
-    hl = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2, 'retrain_hl_both', 'model.pth'))
+    hl = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2) / 'retrain_hl_both' / 'model.pth')
     t4.append(per_class_row('HIPN(+HL)', Parser(hl, tax, (s.size, s.size), f'{t2}/retrain_hl_both'), ctx))
     full_lip = hybrid_run(ctx, 'table3/frac_1', ctx.lip_root, 'lip', 1, 'labeled')
     half_hl = hybrid_run(ctx, 'table3/frac_1_2', ctx.lip_root, 'lip', 1/2, 'hl', 'both')
@@ -269,19 +308,11 @@ def exp_certainty(ctx:Context)->dict:
     return dict(classes=list(tax.classes), eps=eps, pmax=0.6, examples=certainty_examples(tax.n, 0.6, eps))
 
 # %% ../../nbs/52_repro.hipn.ipynb #50b0de77
-def reading(o:pd.DataFrame, what:str='')->str:
-    "A sentence on which of the paper's orderings hold in our results."
-    known = o[o.holds.notna()]
-    if not len(known): return f"{what}: not run yet." if what else "not run yet."
-    ok, bad = known[known.holds.astype(bool)], known[~known.holds.astype(bool)]
-    s = f"{what + ': ' if what else ''}{len(ok)} of {len(known)} of the paper's orderings hold in this run"
-    if len(bad): s += '; they fail for ' + ', '.join(f"{c} (margin {m:+.2f})" for c, m in zip(bad.claim, bad.margin))
-    return s + '.'
-
 def _paper(key): return paper_table('hipn', key)
 
 def collapsed(rows:list, n_classes:int, name:str='name', tol:float=0.5)->str:
-    "A sentence on the runs that predict one class almost everywhere (mean accuracy within `tol` of 100/K %), or ''."
+    "A sentence on the runs that did not learn: `collapse_note` where rows carry per-class IoU, else mean accuracy within `tol` of 100/K %."
+    if (ev := {str(r[name]): r for r in rows if r.get('iou')}): return collapse_note(ev)
     bad = [str(r[name]) for r in rows if r.get('mean_acc') is not None and r['mean_acc'] <= 100 / n_classes + tol]
     if not bad: return ''
     return (f"{len(bad)} of {len(rows)} runs ({', '.join(bad)}) predict essentially one class everywhere (mean accuracy about "
@@ -317,7 +348,8 @@ def t2_data(res:dict)->str:
 
 def table2_frame(res:dict)->pd.DataFrame:
     "Table 2: clean/noisy identification accuracy and mIoU after retraining (%), the paper's and ours (with precision/recall)."
-    ours = pd.DataFrame([{k: r[k] for k in ('method', 'clean_noisy_accuracy', 'mIoU', 'precision', 'recall', 'flagged')} for r in res['rows']])
+    ours = pd.DataFrame([{k: r.get(k) for k in ('method', 'clean_noisy_accuracy', 'mIoU', 'mIoU_sd', 'precision', 'recall', 'flagged')}
+                         for r in res['rows']])  # mIoU blank: not retrained at this scale
     return side_by_side(_paper('table2_noise_identification_ppp'), ours)
 
 T2_SHORT = {'Baseline (noise-blind, no identification)': 'PL (noise-blind)', 'NLNL (max-probability threshold, Kim et al. 2019)': 'NLNL',
@@ -326,19 +358,20 @@ T2_SHORT = {'Baseline (noise-blind, no identification)': 'PL (noise-blind)', 'NL
 
 def table2_claims(res:dict)->tuple:
     "Table 2's orderings: identification accuracy (both > certainty > NLNL) and mIoU (both > certainty > NLNL > noise-blind PL)."
-    acc = {T2_SHORT[r['method']]: r['clean_noisy_accuracy'] for r in res['rows']}
-    miou = {T2_SHORT[r['method']]: r['mIoU'] for r in res['rows']}
+    acc = {T2_SHORT[r['method']]: r.get('clean_noisy_accuracy_per_seed', r['clean_noisy_accuracy']) for r in res['rows']}
+    miou = {T2_SHORT[r['method']]: r.get('per_seed', r.get('mIoU')) for r in res['rows']}
     return (ordering(acc, [('certainty & consistency', 'certainty'), ('certainty', 'NLNL')]),
             ordering(miou, [('certainty & consistency', 'certainty'), ('certainty', 'NLNL'), ('NLNL', 'PL (noise-blind)')]))
 
 def table3_frame(res:dict)->pd.DataFrame:
     "Table 3: pixel accuracy, mean accuracy, mIoU and its gain over labeled-only (%), the paper's and ours."
-    cols = ['labeled_fraction', 'training', 'pixel_acc', 'mean_acc', 'mIoU', 'delta_mIoU']
-    return side_by_side(_paper('table3_semi_supervised_lip'), pd.DataFrame([{k: r[k] for k in cols} for r in res['rows']]))
+    cols = ['labeled_fraction', 'training', 'pixel_acc', 'mean_acc', 'mIoU', 'mIoU_sd', 'delta_mIoU']
+    lab = f"ours (synthetic {res.get('layout', 'lip').upper()}-layout benchmark)"
+    return side_by_side(_paper('table3_semi_supervised_lip'), pd.DataFrame([{k: r.get(k) for k in cols} for r in res['rows']]), lab)
 
 def table3_claims(res:dict)->pd.DataFrame:
     "Table 3's orderings: HL > PL > labeled only at each fraction; more labels > fewer (labeled only)."
-    v = {f"{r['training']} @ {r['labeled_fraction']}": r['mIoU'] for r in res['rows']}
+    v = {f"{r['training']} @ {r['labeled_fraction']}": r.get('per_seed', r['mIoU']) for r in res['rows']}
     fr = list(dict.fromkeys(r['labeled_fraction'] for r in res['rows']))
     c = [(f'HL @ {f}', f'PL @ {f}') for f in fr if f != '1'] + [(f'PL @ {f}', f'labeled only @ {f}') for f in fr if f != '1']
     c += [(f'labeled only @ {b}', f'labeled only @ {a}') for a, b in zip(fr, fr[1:])]
@@ -426,7 +459,7 @@ def figure_semi(res:dict):
     "Table 3 as grouped bars: mIoU per labeled fraction and training, ours and the paper's."
     plt = _style()
     fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, df, t in ((axs[0], pd.DataFrame(res['rows']), 'ours (synthetic LIP-layout benchmark)'),
+    for ax, df, t in ((axs[0], pd.DataFrame(res['rows']), f"ours (synthetic {res.get('layout', 'lip').upper()}-layout benchmark)"),
                       (axs[1], _paper('table3_semi_supervised_lip'), 'paper (LIP val)')):
         pv = df.pivot(index='labeled_fraction', columns='training', values='mIoU')
         pv = pv.reindex(index=[f for f in ('1/8', '1/2', '1') if f in pv.index], columns=[c for c in ('labeled only', 'PL', 'HL') if c in pv.columns])
@@ -469,8 +502,8 @@ def render_hipn(folder)->list:
                 save_figure(figure_pr(r), folder, 'hipn_table2_pr')]
         if r.get('eps_curve'): out.append(save_figure(figure_eps(r), folder, 'hipn_table2_eps'))
     if (r := load_result(folder, 'hipn_semi_supervised')):
-        n = _note(r, datasets=('lip',), epochs=r['epochs'], stages=r['stages'])
-        out += [write_table(table3_frame(r), folder, 'hipn_table3', n + '\n\n' + reading(table3_claims(r), 'Table 3') + ' ' + collapsed([dict(r, name=f"{r['training']} @ {r['labeled_fraction']}") for r in r['rows']], 20)),
+        n = _note(r, datasets=(r.get('layout', 'lip'),), epochs=r['epochs'], stages=r['stages'])
+        out += [write_table(table3_frame(r), folder, 'hipn_table3', n + '\n\n' + reading(table3_claims(r), 'Table 3') + ' ' + collapsed([dict(x, name=f"{x['training']} @ {x['labeled_fraction']}") for x in r['rows']], 7 if r.get('layout') == 'ppp' else 20)),
                 save_figure(figure_semi(r), folder, 'hipn_table3')]
     if (r := load_result(folder, 'hipn_sota')):
         runs = lambda d: 'Our rows: ' + '; '.join(f'{k} = {v}' for k, v in d.items()) + '.'

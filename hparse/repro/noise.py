@@ -6,57 +6,87 @@ Docs: https://hparse.github.io/hparse/repro.noise.html.md"""
 
 # %% ../../nbs/53_repro.noise.ipynb #b1263d4e
 from __future__ import annotations
+from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..synth import NOISE_KINDS
-from .core import experiment, renderer, load_result, write_table, save_figure, scale_note, ordering, Context
-from .schp import family, reading
+from ..data import find_items, ParsingDataset
+from ..schp import LabelRefiner
+from ..inference import load_parser
+from .core import (experiment, renderer, load_result, write_table, save_figure, scale_note, ordering, reading, Context,
+                               mean_sd, with_seed)
+from .schp import family, seeded_family
 
 # %% auto #0
-__all__ = ['NOISE_SETTINGS', 'noise_settings', 'noise_correction', 'noise_table', 'claims_noise', 'plot_noise', 'render_noise']
+__all__ = ['NOISE_SETTINGS', 'noise_settings', 'refinement_quality', 'noise_correction', 'noise_table', 'claims_noise',
+           'plot_noise', 'render_noise']
 
 # %% ../../nbs/53_repro.noise.ipynb #4379a0e5
-NOISE_SETTINGS = {'quick': dict(context='psp'), 'full': dict(context='psp')}  # context module of the runs (the main SCHP run's: reused)
+NOISE_SETTINGS = {'quick': dict(context='psp', teacher='mix'), 'long': dict(context='psp', teacher='own'),
+                  'full': dict(context='psp', teacher='own')}  # teacher: which SCHP model refines each kind's labels (see above)
 
 def noise_settings(scale)->dict:
     "This module's settings of `scale` (a custom scale takes those of quick on the CPU, of full otherwise)."
     return NOISE_SETTINGS.get(scale.name, NOISE_SETTINGS['quick' if scale.hardware == 'cpu' else 'full'])
 
+def refinement_quality(ctx:Context, model_file, kind:str, m:int)->dict:
+    "The `kind` training labels and their Eq. 7 refinement after `m` cycles by the parser in `model_file`: mIoU (%) against the clean truth."
+    s, root = ctx.scale, ctx.lip_root
+    items, clean = find_items(root, 'lip', 'train', f'train_segmentations_{kind}'), find_items(root, 'lip', 'train', 'train_segmentations')
+    teacher = load_parser(model_file).model.to(ctx.device or 'cpu').eval()
+    r = LabelRefiner(ParsingDataset(items, (s.size, s.size)), clean=clean, bs=s.bs)(teacher, m, items.tax.n, offline=False)
+    return dict(noisy_label_miou=100 * r['noisy_label_miou'], refined_label_miou=100 * r['label_miou'])
+
+def _over_seeds(per:list)->dict:
+    "Mean, sd and per-seed values of the two label scores."
+    out = {}
+    for k in ('noisy_label_miou', 'refined_label_miou'):
+        xs = [p[k] for p in per]; (out[k], out[f'{k}_sd']), out[f'{k}_per_seed'] = mean_sd(xs), xs
+    return out
+
+def _teachers(ctx:Context, kind:str, st:dict)->tuple:
+    "The refining model's run folder per seed, and the per-cycle label quality of the runs trained on `kind` (teacher 'own')."
+    s = ctx.scale
+    if st['teacher'] == 'mix':  # the main SCHP runs, read back
+        return seeded_family(ctx, 'lip', s.backbone, 'psp', tta=True)['SCHP']['folders'], []
+    runs = [family(with_seed(ctx, k), 'lip', s.backbone, st['context'], branches=('SCHP',), labels=f'train_segmentations_{kind}')['SCHP']
+            for k in s.seed_list]
+    return [r['folder'] for r in runs], [[x['label_miou'] for x in r['records']] for r in runs]
+
 @experiment('schp_noise', 'Beyond the papers: how much of each kind of synthetic label noise SCHP label refinement corrects', needs_clean=True)
 def noise_correction(ctx:Context)->dict:
-    "An SCHP (MA + LR) run per noise kind; the refined training labels' mIoU against the clean truth after each cycle."
-    s, cx = ctx.scale, noise_settings(ctx.scale)['context']
+    "Per noise kind and seed: the noisy training labels' and their refined labels' mIoU against the clean truth."
+    s, st = ctx.scale, noise_settings(ctx.scale)
     kinds = {}
     for kind in NOISE_KINDS:
-        r = family(ctx, 'lip', s.backbone, cx, branches=('SCHP',), labels=f'train_segmentations_{kind}')['SCHP']
-        rec = r['records']
-        kinds[kind] = dict(cycles=[x['cycle'] for x in rec], label_miou=[x['label_miou'] for x in rec],
-                           noisy_label_miou=rec[0]['noisy_label_miou'], val_miou=r['miou'], val_miou_cycles=[x['miou'] for x in rec],
-                           wall_s=r['wall_s'])
-    return dict(backbone=s.backbone, context=cx, epochs=s.epochs, strength=s.strength, kinds=kinds)
+        folders, cycles = _teachers(ctx, kind, st)
+        per = [dict(seed=k, **refinement_quality(ctx, Path(f) / 'model.pth', kind, s.cycles)) for k, f in zip(s.seed_list, folders)]
+        kinds[kind] = dict(_over_seeds(per), seeds=per, **(dict(label_miou_cycles=cycles) if cycles else {}))
+    return dict(backbone=s.backbone, context=st['context'], teacher=st['teacher'], epochs=s.epochs, cycles=s.cycles,
+                strength=s.strength, seeds=s.seed_list, kinds=kinds)
 
 # %% ../../nbs/53_repro.noise.ipynb #f216a32d
 def noise_table(res:dict)->pd.DataFrame:
-    "Per noise kind: the noisy labels' mIoU against the truth, the refined labels' after the first and the last cycle, the gain, val mIoU."
-    return pd.DataFrame([dict(noise=k, noisy_label_miou=v['noisy_label_miou'], refined_cycle1=v['label_miou'][1] if len(v['label_miou']) > 1 else None,
-                              refined_last=v['label_miou'][-1], gain=v['label_miou'][-1] - v['noisy_label_miou'], val_miou=v['val_miou'])
-                         for k, v in res['kinds'].items()])
+    "Per noise kind: the noisy and the refined labels' mIoU against the truth (mean and sd over seeds), and the gain."
+    return pd.DataFrame([dict(noise=k, noisy_label_miou=v['noisy_label_miou'], refined_label_miou=v['refined_label_miou'],
+                              refined_sd=v['refined_label_miou_sd'], gain=v['refined_label_miou'] - v['noisy_label_miou'],
+                              seeds=len(v['seeds'])) for k, v in res['kinds'].items()])
 
 def claims_noise(res:dict)->pd.DataFrame:
-    "Refined labels closer to the truth than the noisy ones, per noise kind."
-    m = {f'{k} refined': v['label_miou'][-1] for k, v in res['kinds'].items()} | {f'{k} noisy': v['noisy_label_miou'] for k, v in res['kinds'].items()}
+    "Refined labels closer to the truth than the noisy ones, per noise kind (paired per seed)."
+    m = {f'{k} refined': v['refined_label_miou_per_seed'] for k, v in res['kinds'].items()} | \
+        {f'{k} noisy': v['noisy_label_miou_per_seed'] for k, v in res['kinds'].items()}
     return ordering(m, [(f'{k} refined', f'{k} noisy') for k in res['kinds']])
 
 def plot_noise(res:dict):
+    "Noisy vs refined training labels per noise kind (error bars: sd over seeds)."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    for i, (k, v) in enumerate(res['kinds'].items()):
-        c = f'C{i}'
-        ax.plot(v['cycles'], v['label_miou'], 'o-', color=c, label=k)
-        ax.axhline(v['noisy_label_miou'], color=c, ls='--', lw=.8)
-    ax.set_xlabel('self-correction cycle (0 = the noisy labels)'); ax.set_ylabel('training-label mIoU vs clean truth (%)')
-    ax.set_xticks(sorted({c for v in res['kinds'].values() for c in v['cycles']}))
-    ax.legend(fontsize=8, title='noise'); ax.set_title('Refined training labels per cycle (dashed: the noisy labels)', fontsize=10)
+    df = noise_table(res); x = np.arange(len(df))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.bar(x - .2, df.noisy_label_miou, .4, label='noisy labels')
+    ax.bar(x + .2, df.refined_label_miou, .4, yerr=df.refined_sd, capsize=3, label=f"refined (Eq. 7, after cycle {res.get('cycles')})")
+    ax.set_xticks(x, df.noise); ax.set_ylabel('training-label mIoU vs clean truth (%)'); ax.legend(fontsize=8)
+    ax.set_title(f"Label refinement per noise kind (teacher: {res.get('teacher', 'own')}, {len(res.get('seeds', [0]))} seeds)", fontsize=10)
     return fig
 
 @renderer('schp_noise')
@@ -64,8 +94,9 @@ def render_noise(folder):
     "Write the noise-correction table (Markdown, CSV, with its claims) and figure (PNG)."
     res = load_result(folder, 'schp_noise')
     if res is None or 'skipped' in res: return
-    c = claims_noise(res)
-    note = scale_note(res, datasets=('lip',), noise='each kind', backbone=res['backbone'], context=res['context'], epochs=res['epochs'])
-    write_table(noise_table(res), folder, 'schp_noise', note + '\n\n' + reading(c).replace("the paper's orderings", 'the kinds'))
-    write_table(c, folder, 'schp_noise_claims', reading(c).replace("the paper's orderings", 'the kinds'))
+    c = claims_noise(res); r = reading(c, subject='of the noise kinds')
+    note = scale_note(res, datasets=('lip',), noise='each kind', backbone=res['backbone'], context=res['context'], epochs=res['epochs'],
+                      teacher=res.get('teacher', 'own'))
+    write_table(noise_table(res), folder, 'schp_noise', note + '\n\n' + r)
+    write_table(c, folder, 'schp_noise_claims', r)
     save_figure(plot_noise(res), folder, 'schp_noise')

@@ -25,15 +25,15 @@ from ..train import ace2p_learner, papers_lr
 from ..models.io import save_parser
 from ..inference import evaluate, save_label_png
 from .core import (experiment, renderer, paper_table, side_by_side, write_table, save_figure, scale_note,
-                               ordering, load_result, Context, with_seed, pooled, curve_columns)
+                               ordering, reading, load_result, Context, with_seed, pooled, curve_columns, collapse_note)
 
 # %% auto #0
 __all__ = ['SETTINGS', 'BRANCHES', 'SHOWN_FILE', 'LOSSES', 'SCHP_TABLES', 'schp_settings', 'StageSnapshot', 'RefinedLabels',
            'schp_run', 'learning_curve', 'evaluated', 'family', 'seeded_family', 'schp_self_correction',
            'schp_loss_ablation', 'schp_ppp', 'schp_backbones', 'ours_label', 'paper_name', 'per_class_row', 'table1',
            'table2', 'table3', 'table4', 'figure5_table', 'cycles_table', 'claims_table1', 'claims_table2',
-           'claims_table3', 'claims_table4', 'claims_figure5', 'claims_figure6', 'reading', 'plot_figure5',
-           'plot_figure6', 'plot_figure7', 'render_schp']
+           'claims_table3', 'claims_table4', 'claims_figure5', 'claims_figure6', 'plot_figure5', 'plot_figure6',
+           'plot_figure7', 'evaluations', 'render_schp']
 
 # %% ../../nbs/51_repro.schp.ipynb #fb40899b
 SETTINGS = {
@@ -116,14 +116,15 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
     res = fit_run(learn, folder, fit, lambda learn, p: save_parser(learn.model, p, arch=arch, size=size),
                   lambda learn: dict(fmt=fmt, backbone=backbone, context=context, aggregate=aggregate, refine=refine, labels=labels,
                                      loss=loss or {}, epochs=epochs, start=start, cycle_len=cycle_len, records=learn.schp_records,
-                                     curve=learning_curve(learn), wall_s=round(time.time() - t0, 1)),
+                                     curve=learning_curve(folder), wall_s=round(time.time() - t0, 1)),
                   cbs=extra, json_default=float, ckpt_every_s=ckpt_every_s)
     ckpt.unlink(missing_ok=True)  # finished: `model.pth` and `result.json` are what is reused
     return res
 
-def learning_curve(learn)->dict:
-    "The per-epoch log of a run (`EpochLog`) as columns: epoch, losses, `val_<score>` (fractions; `curve_columns`)."
-    return curve_columns(next(cb for cb in learn.cbs if isinstance(cb, EpochLog)).rows)
+def learning_curve(folder)->dict:
+    "The per-epoch log of the run in `folder` (`EpochLog`'s log.json) as columns: epoch, losses, `val_<score>` (fractions)."
+    p = Path(folder) / 'log.json'
+    return curve_columns(json.loads(p.read_text())) if p.exists() else {}  # no epoch ended: no curve
 
 def evaluated(folder, root, fmt:str='lip', tta:bool=False, device=None)->dict:
     "Scores (percent) and per-class IoU (percent) of the run's final model on the validation split, computed once."
@@ -182,7 +183,7 @@ def seeded_family(ctx:Context, *args, **kwargs)->dict:
     out = {}
     for b in runs[0]:
         rs = [r[b] for r in runs]
-        out[b] = pooled([dict(seed=k, **{x: r[x] for x in ('pixel_acc', 'mean_acc', 'miou', 'iou', 'records', 'curve', 'wall_s')})
+        out[b] = pooled([dict(seed=k, **{x: r[x] for x in ('ma', 'lr', 'pixel_acc', 'mean_acc', 'miou', 'iou', 'records', 'curve', 'wall_s')})
                          for k, r in zip(seeds, rs)], keep=('ma', 'lr'))
         out[b].update(records=_pool_records([r['records'] for r in rs]), wall_s=sum(r['wall_s'] for r in rs), folder=rs[0]['folder'],
                       folders=[r['folder'] for r in rs])
@@ -230,9 +231,9 @@ def schp_loss_ablation(ctx:Context, rows:tuple=tuple(LOSSES) # the rows of Table
     s, names, rows = ctx.scale, rows, {}
     for name, loss in ((n, LOSSES[n]) for n in names):
         r = family(ctx, 'lip', s.backbone, 'psp', branches=('baseline',), loss=loss)['baseline']  # loss None: the Table 4 baseline run
-        rows[name] = dict(edge=(loss or {}).get('edge', True), iou=(loss or {}).get('iou', True),
+        rows[name] = dict(edge=(loss or {}).get('edge', True), iou_term=(loss or {}).get('iou', True),  # `iou`: the per-class IoU
                           consistency=(loss or {}).get('consistency', True),
-                          **{k: r[k] for k in ('pixel_acc', 'mean_acc', 'miou', 'wall_s')})
+                          **{k: r[k] for k in ('pixel_acc', 'mean_acc', 'miou', 'iou', 'wall_s')})
     return dict(backbone=s.backbone, context='psp', epochs=s.epochs, rows=rows)
 
 # %% ../../nbs/51_repro.schp.ipynb #1cc126b4
@@ -251,7 +252,7 @@ def schp_backbones(ctx:Context)->dict:
         for bb, cx in cfgs:
             fam = family(ctx, 'lip', bb, cx, branches=('baseline', 'SCHP'))
             out[kind][bb if kind == 'backbone' else cx] = {b: dict(miou=r['miou'], pixel_acc=r['pixel_acc'], mean_acc=r['mean_acc'],
-                                                               wall_s=r['wall_s']) for b, r in fam.items()}
+                                                               iou=r['iou'], wall_s=r['wall_s']) for b, r in fam.items()}
     return dict(default_backbone=s.backbone, default_context='psp', **out)
 
 # %% ../../nbs/51_repro.schp.ipynb #482994b6
@@ -288,7 +289,7 @@ def table2(res:dict)->pd.DataFrame:
 def table3(res:dict)->pd.DataFrame:
     "SCHP Table 3: the objective's terms, without self-correction."
     p = paper_table('schp', 'table3_loss_ablation_lip')
-    ours = pd.DataFrame([dict(edge_loss_E=r['edge'], iou_loss_I=r['iou'], consistency_C=r['consistency'], pixel_acc=r['pixel_acc'],
+    ours = pd.DataFrame([dict(edge_loss_E=r['edge'], iou_loss_I=r.get('iou_term', r.get('iou')), consistency_C=r['consistency'], pixel_acc=r['pixel_acc'],
                               mean_acc=r['mean_acc'], mIoU=r['miou']) for r in res['rows'].values()])
     return side_by_side(p, ours, ours_label(res))
 
@@ -296,7 +297,8 @@ def table4(res:dict)->pd.DataFrame:
     "SCHP Table 4: model aggregation (MA) and label refinement (LR)."
     p = paper_table('schp', 'table4_self_correction_ablation_lip')
     ours = pd.DataFrame([dict(model_aggregation_MA=r['ma'], label_refinement_LR=r['lr'], pixel_acc=r['pixel_acc'], mean_acc=r['mean_acc'],
-                              mIoU=r['miou']) for r in (res['branches'][b] for b in BRANCHES)])
+                              mIoU=r['miou'], mIoU_sd=r.get('miou_sd'), seeds=len(r.get('per_seed', [0])))
+                         for r in (res['branches'][b] for b in BRANCHES)])
     return side_by_side(p, ours, ours_label(res))
 
 def figure5_table(res:dict)->pd.DataFrame:
@@ -309,17 +311,22 @@ def figure5_table(res:dict)->pd.DataFrame:
 
 def cycles_table(res:dict)->pd.DataFrame:
     "Figure 6 as a table: the aggregated (or current) model's scores after each cycle, per branch."
-    return pd.DataFrame([dict(branch=b, cycle=r['cycle'], miou=r.get('miou'), pixel_acc=r.get('pixel_acc'), mean_acc=r.get('mean_acc'))
-                         for b, v in res['branches'].items() for r in v['records']])
+    sd = lambda xs: float(np.std(xs, ddof=1)) if xs and len(xs) > 1 and None not in xs else None
+    return pd.DataFrame([dict(branch=b, cycle=r['cycle'], miou=r.get('miou'), miou_sd=sd(r.get('miou_per_seed')), pixel_acc=r.get('pixel_acc'),
+                              mean_acc=r.get('mean_acc')) for b, v in res['branches'].items() for r in v['records']])
 
 # %% ../../nbs/51_repro.schp.ipynb #7cd04c07
-def claims_table1(res): m = {k: v['mIoU'] for k, v in table1(res).query('source != "paper"').set_index('method').iterrows()}; return ordering(m, [('A-CE2P w/ SCHP', 'A-CE2P w/o SCHP'), ('A-CE2P w/ SCHP + TTA', 'A-CE2P w/ SCHP')])
-def claims_table2(res): return ordering({'w/ SCHP + TTA': res['tta']['miou'], 'w/ SCHP': res['miou']}, [('w/ SCHP + TTA', 'w/ SCHP')])
+def _seeds(r:dict)->list: "The per-seed mIoU of a pooled evaluation (its mIoU alone for one run)."; return r.get('per_seed', [r['miou']])
+def claims_table1(res):
+    b = res['branches']
+    m = {'A-CE2P w/o SCHP': _seeds(b['baseline']), 'A-CE2P w/ SCHP': _seeds(b['SCHP']), 'A-CE2P w/ SCHP + TTA': _seeds(b['SCHP']['tta'])}
+    return ordering(m, [('A-CE2P w/ SCHP', 'A-CE2P w/o SCHP'), ('A-CE2P w/ SCHP + TTA', 'A-CE2P w/ SCHP')])
+def claims_table2(res): return ordering({'w/ SCHP + TTA': _seeds(res['tta']), 'w/ SCHP': _seeds(res)}, [('w/ SCHP + TTA', 'w/ SCHP')])
 def claims_table3(res):
     m = {k: v['miou'] for k, v in res['rows'].items()}
     return ordering(m, [('E+I+C', 'E+I'), ('E+I', 'E'), ('E', 'none')])
 def claims_table4(res):
-    m = {('MA+LR' if b == 'SCHP' else b): v['miou'] for b, v in res['branches'].items()}
+    m = {('MA+LR' if b == 'SCHP' else b): _seeds(v) for b, v in res['branches'].items()}
     return ordering(m, [('MA+LR', 'MA'), ('MA', 'LR'), ('LR', 'baseline'), ('MA+LR', 'baseline')])  # paper: 58.62 > 57.94 > 57.44 > 56.88
 def claims_figure5(res):
     m = {f'{k} {n} {b}': r[b]['miou'] for k in ('backbone', 'context') for n, r in res[k].items() for b in r}
@@ -328,15 +335,9 @@ def claims_figure5(res):
     cl += [(f'backbone {a} SCHP', f'backbone {b} SCHP') for a, b in zip(resn, resn[1:])]  # deeper is better
     return ordering(m, cl)
 def claims_figure6(res):
-    r = {f"{b} cycle {x['cycle']}": x['miou'] for b, v in res['branches'].items() for x in v['records']}
+    r = {f"{b} cycle {x['cycle']}": x.get('miou_per_seed', x['miou']) for b, v in res['branches'].items() for x in v['records']}
     M = max(x['cycle'] for x in res['branches']['SCHP']['records'])
     return ordering(r, [(f'SCHP cycle {M}', 'SCHP cycle 0'), ('SCHP cycle 1', 'SCHP cycle 0'), (f'SCHP cycle {M}', f'baseline cycle {M}')])
-
-def reading(claims:pd.DataFrame)->str:
-    "One generated sentence on how many of the paper's orderings hold in ours, naming those that do not."
-    ok = claims.holds.fillna(False).astype(bool)
-    bad = ', '.join(claims.claim[~ok])
-    return f"{int(ok.sum())} of {len(claims)} of the paper's orderings hold in this run" + (f"; not: {bad}." if bad else '.')
 
 # %% ../../nbs/51_repro.schp.ipynb #762bcd89
 def plot_figure5(res:dict):
@@ -388,6 +389,14 @@ SCHP_TABLES = dict(schp_self_correction=[('schp_table1', table1, claims_table1),
               schp_ppp=[('schp_table2', table2, claims_table2)],
               schp_backbones=[('schp_figure5', figure5_table, claims_figure5)])
 
+def evaluations(res:dict)->dict:
+    "Name -> every evaluation of a trained model in an SCHP result (each with per-class IoU), for `collapse_note`."
+    if 'branches' in res: return {**{b: v for b, v in res['branches'].items()}, 'SCHP + TTA': res['branches']['SCHP'].get('tta')}
+    if 'rows' in res: return dict(res['rows'])
+    if 'backbone' in res and isinstance(res['backbone'], dict):
+        return {f'{k} {n} {b}': v for k in ('backbone', 'context') for n, r in res[k].items() for b, v in r.items()}
+    return {'SCHP': res, 'SCHP + TTA': res.get('tta')}
+
 def _what(res:dict)->dict:
     w = dict(backbone=res.get('backbone'), context=res.get('context'), epochs=res['provenance']['scale']['epochs'])
     if res.get('name') == 'schp_ppp': w['noise'] = 'none (clean labels)'
@@ -402,7 +411,7 @@ def render_schp(folder):
         datasets = ('ppp',) if name == 'schp_ppp' else ('lip',)
         for tname, f, claims in tabs:
             c = claims(res)
-            write_table(f(res), folder, tname, scale_note(res, datasets=datasets, **_what(res)) + '\n\n' + reading(c))
+            write_table(f(res), folder, tname, scale_note(res, datasets=datasets, **_what(res)) + '\n\n' + reading(c) + ' ' + collapse_note(evaluations(res)))
             write_table(c, folder, f'{tname}_claims', reading(c))
     if (res := load_result(folder, 'schp_self_correction')) is not None:
         save_figure(plot_figure6(res), folder, 'schp_figure6')
