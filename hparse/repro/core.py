@@ -195,7 +195,7 @@ def pool_rows(seed_rows:list, # per seed, its table rows (dicts, the same rows i
             if k == 'iou' and all(isinstance(x, dict) for x in xs): o[k] = {c: mean_sd([x[c] for x in xs])[0] for c in xs[0]}
             elif isinstance(v, float) and all(isinstance(x, (int, float)) for x in xs):
                 (o[k], o[f'{k}_sd']), o[f'{k}_per_seed'] = mean_sd(xs), xs
-            else: o[k] = v
+            elif not isinstance(v, dict): o[k] = v  # other dicts (learning curves) stay with their seed's row
         if f'{main}_per_seed' in o: o['per_seed'] = o[f'{main}_per_seed']
         out.append(dict(o, seeds=list(rows)))
     return out
