@@ -35,7 +35,7 @@ __all__ = ['SETTINGS', 'T2_PROTOCOLS', 'T2_ARMS', 'T3_ARMS', 'PPP_COLUMNS', 'T2_
            'exp_certainty', 'collapsed', 'table1_frame', 'table1_cost_frame', 'table1_claims', 't2_data',
            'table2_frame', 'table2_claims', 'table3_frame', 'table3_claims', 'table4_frame', 'table5_frame',
            'sota_claims', 'figure_stages', 'figure_qualitative', 'figure_pr', 'figure_eps', 'figure_semi',
-           'figure_certainty', 'render_hipn']
+           'figure_curves', 'figure_certainty', 'render_hipn']
 
 # %% ../../nbs/52_repro.hipn.ipynb #b97d1ffd
 SETTINGS = {  # scale name -> HIPN experiment settings
@@ -469,6 +469,21 @@ def figure_semi(res:dict):
     fig.tight_layout()
     return fig
 
+def figure_curves(res:dict):
+    "Table 2's learning curves: each seed's primary model, then its retrained arms (validation mIoU after each epoch)."
+    plt = _style()
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    prim = res['primary'].get('seeds', [res['primary']])
+    for k, p in enumerate(prim):
+        c = p.get('curve', {}); n0 = len(c.get('val_mIoU', []))
+        ax.plot(range(n0), [100 * x for x in c.get('val_mIoU', [])], color='C0', lw=1, label='primary (labeled only)' if k == 0 else None)
+        for j, row in enumerate(r for r in res['rows'] if r.get('seeds') and r['seeds'][k].get('curve')):
+            rc = row['seeds'][k]['curve']['val_mIoU']
+            ax.plot(range(n0, n0 + len(rc)), [100 * x for x in rc], color=f'C{j + 1}', lw=1, label=T2_SHORT[row['method']] if k == 0 else None)
+    ax.set(xlabel='epoch (primary, then retraining from it)', ylabel='val mIoU (%)', title=f'HIPN Table 2 runs, {len(prim)} seeds')
+    ax.legend(fontsize=8)
+    return fig
+
 def figure_certainty(res:dict):
     "Figure 4: two predictions with the same top probability; KL to the smoothed one-hot tells them apart, p_max does not."
     plt = _style()
@@ -499,8 +514,8 @@ def render_hipn(folder)->list:
     if (r := load_result(folder, 'hipn_noise_identification')):
         n = _note(r, datasets=('ppp',), labeled=t2_data(r), epochs=r['epochs'])
         a, m = table2_claims(r)
-        out += [write_table(table2_frame(r), folder, 'hipn_table2', n + '\n\n' + reading(a, 'Identification accuracy') + ' ' + reading(m, 'mIoU') + ' ' + collapsed(r['rows'], 7, 'method')),
-                save_figure(figure_pr(r), folder, 'hipn_table2_pr')]
+        out += [write_table(table2_frame(r), folder, 'hipn_table2', n + '\n\n' + reading(a, 'Identification accuracy') + ' ' + reading(m, 'mIoU') + ' ' + collapsed(r['rows'] + [dict(r['primary'], method='primary')], 7, 'method')),
+                save_figure(figure_pr(r), folder, 'hipn_table2_pr'), save_figure(figure_curves(r), folder, 'hipn_table2_curves')]
         if r.get('eps_curve'): out.append(save_figure(figure_eps(r), folder, 'hipn_table2_eps'))
     if (r := load_result(folder, 'hipn_semi_supervised')):
         n = _note(r, datasets=(r.get('layout', 'lip'),), epochs=r['epochs'], stages=r['stages'])

@@ -33,7 +33,7 @@ __all__ = ['SETTINGS', 'BRANCHES', 'SHOWN_FILE', 'LOSSES', 'SCHP_TABLES', 'schp_
            'schp_loss_ablation', 'schp_ppp', 'schp_backbones', 'ours_label', 'paper_name', 'per_class_row', 'table1',
            'table2', 'table3', 'table4', 'figure5_table', 'cycles_table', 'claims_table1', 'claims_table2',
            'claims_table3', 'claims_table4', 'claims_figure5', 'claims_figure6', 'plot_figure5', 'plot_figure6',
-           'plot_figure7', 'evaluations', 'render_schp']
+           'plot_figure7', 'plot_curves', 'evaluations', 'render_schp']
 
 # %% ../../nbs/51_repro.schp.ipynb #fb40899b
 SETTINGS = {
@@ -382,6 +382,19 @@ def plot_figure7(folder)->'plt.Figure|None':
     fig.suptitle('SCHP Figures 1b / 7: training labels corrected cycle by cycle', fontsize=10)
     return fig
 
+def plot_curves(res:dict, key:str='val_mIoU'):
+    "The learning curve of every branch and seed: validation mIoU (%) after each epoch (the cycles start at the dotted line)."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for j, (b, v) in enumerate(res['branches'].items()):
+        for k, sd in enumerate(v.get('seeds', [v])):
+            c = sd.get('curve') or {}
+            if key in c: ax.plot(c['epoch'], [100 * x for x in c[key]], color=f'C{j}', lw=1, alpha=.8, label=b if k == 0 else None)
+    ax.axvline(res['start'] - .5, color='k', ls=':', lw=.8)
+    ax.set_xlabel('epoch'); ax.set_ylabel('val mIoU (%)'); ax.legend(fontsize=8)
+    ax.set_title(f"Learning curves, {len(res.get('seeds', [0]))} seeds per branch (SCHP Table 4 runs)", fontsize=10)
+    return fig
+
 # %% ../../nbs/51_repro.schp.ipynb #bc2e7020
 SCHP_TABLES = dict(schp_self_correction=[('schp_table1', table1, claims_table1), ('schp_table4', table4, claims_table4),
                                     ('schp_figure6', cycles_table, claims_figure6)],
@@ -414,6 +427,6 @@ def render_schp(folder):
             write_table(f(res), folder, tname, scale_note(res, datasets=datasets, **_what(res)) + '\n\n' + reading(c) + ' ' + collapse_note(evaluations(res)))
             write_table(c, folder, f'{tname}_claims', reading(c))
     if (res := load_result(folder, 'schp_self_correction')) is not None:
-        save_figure(plot_figure6(res), folder, 'schp_figure6')
+        save_figure(plot_figure6(res), folder, 'schp_figure6'); save_figure(plot_curves(res), folder, 'schp_curves')
         if (fig := plot_figure7(folder)) is not None: save_figure(fig, folder, 'schp_figure7')
     if (res := load_result(folder, 'schp_backbones')) is not None: save_figure(plot_figure5(res), folder, 'schp_figure5')
