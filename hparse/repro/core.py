@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/repro.core.html.md"""
 
 # %% ../../nbs/50_repro.core.ipynb #1f42b658
 from __future__ import annotations
-import json, os, platform, shutil, subprocess, time, datetime
+import json, os, platform, subprocess, time, datetime
 import numpy as np
 from dataclasses import dataclass, asdict, replace, field
 from functools import lru_cache
