@@ -185,7 +185,7 @@ def plain_epoch(model, opt, loss_func, batches):
 def bench_learner(steps:int=12, bs:int=8, size:int=128, repeats:int=3, lr:float=7e-3)->dict:
     "Seconds per training step through `Learner.fit` and through a plain loop, same model, data, optimiser settings."
     from fastai.learner import Learner
-    from hparse.train import papers_sgd
+    from hparse.recipe import papers_sgd
     from hparse.losses import ACE2PLoss
     batches, loss_func = random_batches(steps, bs, size), ACE2PLoss()
     m_fa, m_pl = ace2p('resnet18'), ace2p('resnet18')

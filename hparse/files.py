@@ -6,13 +6,13 @@ Docs: https://hparse.github.io/hparse/files.html.md"""
 
 # %% ../nbs/05_files.ipynb #30373348
 from __future__ import annotations
-import os, tempfile
+import json, os, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['atomic_file', 'atomic_save', 'atomic_text']
+__all__ = ['atomic_file', 'atomic_save', 'atomic_text', 'atomic_json']
 
 # %% ../nbs/05_files.ipynb #a7c85a6b
 @contextmanager
@@ -35,3 +35,7 @@ def atomic_save(obj, path:str|Path):
 def atomic_text(path:str|Path, text:str):
     "Write `text` to `path` atomically."
     with atomic_file(path, 'w') as f: f.write(text)
+
+def atomic_json(path:str|Path, obj, default=None):
+    "Write `obj` as indented JSON to `path` atomically (`default`: how values JSON does not know are written, as in `json.dumps`)."
+    atomic_text(path, json.dumps(obj, indent=1, default=default))

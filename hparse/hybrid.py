@@ -24,20 +24,19 @@ from fastai.torch_core import TensorImage, TensorMask, default_device, set_seed
 from .labels import IGNORE, Taxonomy, get_taxonomy, flip_labels
 from .data import (Items, AugParams, HIPN_AUG, DataError, find_items, split_labeled, parsing_dls, read_image, read_label,
     sample_aug, affine_matrices, eval_matrix, warp_item)
-from .metrics import parsing_metrics, ConfusionMatrix
+from .metrics import ConfusionMatrix
 from .losses import HIPNLoss
 from .noise import METHODS, EPS_GRID, identify_noisy, eps_curve
 from .models.hipn import HIPN
 from .models.io import crop_inputs, to_image_size, load_state_file, read_checkpoint, checkpoint_kind, build_model, load_weights
-from .learner import atomic_save, atomic_file
-from .run import fit_run, finished, MODEL, STAGE_DONE, STAGE_CONFIG
-from .train import papers_sgd, papers_lr, poly_schedule, use_fast_path, make_opt
+from .files import atomic_save, atomic_file, atomic_json
+from .run import fit_run, finished, MODEL, STAGE_DONE, STAGE_CONFIG, MANIFEST
+from .recipe import papers_sgd, papers_lr, poly_schedule, make_opt, parsing_learner
 
 # %% auto #0
-__all__ = ['ARMS', 'hybrid_learner', 'predict_levels', 'pseudo_outputs', 'write_png', 'write_json', 'model_fingerprint',
-           'PseudoLabels', 'pseudo_label', 'noise_counts', 'scores_from_counts', 'pseudo_noise_scores', 'draw_matrix',
-           'HybridDataset', 'hybrid_dls', 'train_stage', 'hybrid_split', 'tune_eps', 'run_hybrid',
-           'pseudo_label_dataset']
+__all__ = ['ARMS', 'hybrid_learner', 'predict_levels', 'pseudo_outputs', 'write_png', 'model_fingerprint', 'PseudoLabels',
+           'pseudo_label', 'noise_counts', 'scores_from_counts', 'pseudo_noise_scores', 'draw_matrix', 'HybridDataset',
+           'hybrid_dls', 'train_stage', 'hybrid_split', 'tune_eps', 'run_hybrid', 'pseudo_label_dataset']
 
 # %% ../nbs/32_hybrid.ipynb #6e54ba70
 def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
@@ -56,9 +55,8 @@ def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
                   )->Learner:
     "A fastai Learner with HIPN's recipe: `HIPNLoss` (hybrid when batches carry noisy masks), SGD, poly schedule, parsing metrics."
     tax = get_taxonomy(tax)
-    learn = Learner(dls, model, loss_func=HIPNLoss(tax, alpha=alpha, **loss_kw), opt_func=opt_func or papers_sgd(mom, wd), lr=lr, path=path,
-                    metrics=parsing_metrics(tax.n), wd_bn_bias=True, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *L(cbs)])
-    return use_fast_path(learn, cpu_bf16)  # bf16 + channels-last on CUDA, as `hparse.train`'s learners
+    return parsing_learner(dls, model, HIPNLoss(tax, alpha=alpha, **loss_kw), tax.n, path, opt_func or papers_sgd(mom, wd), cpu_bf16,
+                           lr=lr, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *L(cbs)])
 
 # %% ../nbs/32_hybrid.ipynb #332d6b16
 @torch.no_grad()
@@ -88,7 +86,7 @@ def pseudo_outputs(part:torch.Tensor, # (1, K, H, W) part logits of one image
 
 # %% ../nbs/32_hybrid.ipynb #ec57e90c
 def _atomic_bytes(path:Path, data:bytes):
-    "Write `data` to `path` atomically (`hparse.learner.atomic_file`)."
+    "Write `data` to `path` atomically (`hparse.files.atomic_file`)."
     with atomic_file(path) as f: f.write(data)
 
 def write_png(path:str|Path, # destination
@@ -97,10 +95,6 @@ def write_png(path:str|Path, # destination
     "Write a greyscale PNG atomically."
     buf = io.BytesIO(); Image.fromarray(np.ascontiguousarray(a, dtype=np.uint8)).save(buf, format='PNG')
     _atomic_bytes(Path(path), buf.getvalue())
-
-def write_json(path:str|Path, obj):
-    "Write `obj` as indented JSON atomically."
-    _atomic_bytes(Path(path), json.dumps(obj, indent=1).encode())
 
 def model_fingerprint(model:torch.nn.Module)->str:
     "SHA-1 of a model's state dict (names and values): which weights made a set of pseudo labels."
@@ -111,7 +105,7 @@ def model_fingerprint(model:torch.nn.Module)->str:
 # %% ../nbs/32_hybrid.ipynb #80be0866
 @dataclass
 class PseudoLabels:
-    "The pseudo labels of a set of images under `root`: `labels/`, `conf/`, `noisy_<method>/` PNGs and `manifest.json`."
+    "The pseudo labels of a set of images under `root`: `labels/`, `conf/`, `noisy_<method>/` PNGs and the manifest (`MANIFEST`)."
     root: Path
     methods: tuple = METHODS
     n_predicted: int = 0  # images predicted by the call that returned this object (0: everything reused)
@@ -129,7 +123,7 @@ class PseudoLabels:
     @property
     def manifest(self)->dict|None:
         "The manifest, or None before the first run."
-        p = self.root/'manifest.json'
+        p = self.root/MANIFEST
         return json.loads(p.read_text()) if p.exists() else None
     def items(self, root, fmt:str, ids:list, split:str='train')->Items:
         "The images `ids` of `split` at `root`, labelled by these pseudo labels (readable by `hparse.data`)."
@@ -140,7 +134,7 @@ def _check_manifest(pl:PseudoLabels, cfg:dict):
     "Raise when the folder holds pseudo labels made with other settings or another model."
     man = pl.manifest
     diff = [k for k in cfg if man is not None and man.get(k) != cfg[k]]
-    if diff: raise ValueError(f"{pl.root/'manifest.json'}: pseudo labels of another run here (different {', '.join(diff)}); "
+    if diff: raise ValueError(f"{pl.root/MANIFEST}: pseudo labels of another run here (different {', '.join(diff)}); "
                               "choose another folder or pass overwrite=True")
 
 def pseudo_label(model, # parser returning (part, half, full, ...) logits
@@ -161,7 +155,7 @@ def pseudo_label(model, # parser returning (part, half, full, ...) logits
     if not overwrite:
         _check_manifest(pl, cfg)
         if (pl.manifest or {}).get('complete'): return pl
-    write_json(pl.root/'manifest.json', {**cfg, 'complete': False})
+    atomic_json(pl.root/MANIFEST, {**cfg, 'complete': False})
     todo = [i for i, id in enumerate(items.ids) if overwrite or not pl.complete(id)]
     device = device or default_device()
     was = model.training; model.eval().to(device)
@@ -171,7 +165,7 @@ def pseudo_label(model, # parser returning (part, half, full, ...) logits
         for i, p in zip(chunk, preds):
             for folder, a in pseudo_outputs(*p, items.tax, methods, **noise_kw).items(): write_png(pl.root/folder/f'{items.ids[i]}.png', a)
     model.train(was)
-    write_json(pl.root/'manifest.json', {**cfg, 'complete': True, 'n_images': len(items)})
+    atomic_json(pl.root/MANIFEST, {**cfg, 'complete': True, 'n_images': len(items)})
     pl.n_predicted = len(todo)
     return pl
 
@@ -289,7 +283,7 @@ def _check_config(path:Path, cfg:dict):
         diff = [k for k in cfg if old.get(k) != cfg[k]]
         if diff: raise ValueError(f"{path}: this folder belongs to a run with other settings ({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); "
                                   "use another `out` folder")
-    else: write_json(path, cfg)
+    else: atomic_json(path, cfg)
 
 def train_stage(learn:Learner, # the learner of this stage
                 epochs:int, # epochs
@@ -357,15 +351,12 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                arm:str='hl', # 'labeled' (primary only), 'pl' (positive learning on all pseudo labels), 'hl' (hybrid)
                method:str='both', # noise identification of the 'hl' arm: 'certainty', 'consistency', 'both', 'nlnl'
                epochs:int|tuple=150, # epochs of the primary and the retraining stage (one number: both)
-               size:int=473, # crop size
+               size:int=473, bs:int=8, # crop size, batch size
                backbone:str='hrnet_w48', # HIPN backbone (`create_backbone` name; 'hrnet_small' on a CPU)
                out:str|Path='runs/hybrid', # output folder (shared by the arms of one split)
-               seed:int=0, # split and training seed
-               device=None, # default: fastai's default device
-               C:int=64, # HIPN channels
-               stages:int=3, # HIPN stages
+               seed:int=0, device=None, # split and training seed; device (default: fastai's default device)
+               C:int=64, stages:int=3, # HIPN channels and stages
                pretrained:bool|str=False, # backbone weights: True (timm download) or a local file
-               bs:int=8, # batch size
                lr:float|None=None, # base learning rate (default: `papers_lr('hipn', bs)`)
                retrain_lr:float|None=None, # learning rate of the retraining from the primary model (default: `lr`)
                alpha:float=0.5, # Eq. 5 weight of positive learning
@@ -375,11 +366,9 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                unlabeled:str='train', # pseudo-labeled images: 'train' (rest of the training split) or 'val' (Table 2's protocol)
                eps:float|str=0.1, # certainty smoothing of the noisy masks, or 'tune' (chosen on the `tune_frac` held-out images)
                tune_frac:float=0., # labeled fraction held out from the primary model to tune eps (rejoins for retraining)
-               cbs=None, # extra callbacks of the retraining learner
-               opt:str='sgd', # optimiser of both stages (`make_opt`): the papers' 'sgd', or 'adamw'
-               cpu_bf16:bool=False, # bf16 autocast on a CPU that has it
+               opt:str='sgd', cpu_bf16:bool=False, # optimiser of both stages (`make_opt`: the papers' 'sgd', or 'adamw'); CPU bf16
                ckpt_every_s:float|None=None, # checkpoint by time instead of every epoch
-               progress:bool=True
+               cbs=None, progress:bool=True # extra callbacks of the retraining learner; progress bars
               )->dict: # what `result_<arm>[_<method>].json` holds
     "Semi-supervised HIPN, one arm of Table 2 or 3: primary model, pseudo labels, noise identification, retraining."
     _check_run(arm, method, frac, init, unlabeled, eps, tune_frac)
@@ -423,7 +412,7 @@ def _finish(res:dict, path:Path)->dict:
     "The final scores (the retrained model's, else the primary's) and the gain over the primary model; written to `path`."
     final = res.get('retrain', res['primary'])
     res.update(miou=final['mIoU'], pixel_acc=final['pixel_acc'], mean_acc=final['mean_acc'], delta_miou=final['mIoU'] - res['primary']['mIoU'])
-    write_json(path, res)
+    atomic_json(path, res)
     return res
 
 
@@ -456,5 +445,5 @@ def pseudo_label_dataset(root, # dataset root
     has_truth = all(p.exists() for p in items.labels)
     res = dict(folder=str(pl.root), n_images=len(ids), n_predicted=pl.n_predicted,
                noise_identification=pseudo_noise_scores(pl, items) if has_truth else None)
-    write_json(pl.root/'summary.json', res)
+    atomic_json(pl.root/'summary.json', res)
     return res

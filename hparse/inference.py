@@ -304,13 +304,11 @@ def evaluate(weights, # a weights file `load_parser` reads, or a `Parser`
              labels:str|None=None, # label folder override (as in `hparse.data.find_items`)
              bs:int=4, # images per batch
              size:int|tuple|None=None, # input size (default: the parser's)
-             scales:tuple|None=None, # TTA scales (overrides `tta`'s)
-             flip:bool|None=None, # TTA flips (default: `tta`)
+             scales:tuple|None=None, flip:bool|None=None, # TTA scales (overriding `tta`'s) and flips (default: `tta`)
              device:str|None=None, # 'cpu', 'cuda', ... (default: CUDA when available)
              amp:bool=False, # bf16 autocast on CUDA
              progress:bool=True, # show a progress bar
-             arch:dict|None=None, # for a training checkpoint (see `load_parser`)
-             taxonomy:str|None=None # label set of the outputs (see `load_parser`)
+             arch:dict|None=None, taxonomy:str|None=None # a training checkpoint's architecture, the outputs' label set (`load_parser`)
             )->tuple: # (scores dict, per-class DataFrame)
     "Pixel accuracy, mean accuracy and mIoU of a parser on a dataset split, at the original label size."
     parser = as_parser(weights, size=size, arch=arch, taxonomy=taxonomy)

@@ -28,11 +28,13 @@ from fastcore.basics import noop
 from .synth import Layer, Scene, PATTERNS, sample_material, sample_pose, sample_outfit, _Person, _place, rasterize, paint_scene
 from .metrics import parsing_metrics
 from .models.backbones import ConvBNAct, create_backbone, file_sha256
-from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text
-from .train import hardware
+from .learner import CheckpointCallback, EpochLog
+from .provenance import hardware, package_commit
+from .files import atomic_save, atomic_json
+import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['SHAPES', 'PRETRAIN_KEY', 'FINETUNE', 'OPTIMISERS', 'shape_layer', 'pretrain_scene', 'pretrain_example',
+__all__ = ['SHAPES', 'PRETRAIN_KEY', 'FINETUNE', 'FINETUNE_OPTIMISERS', 'shape_layer', 'pretrain_scene', 'pretrain_example',
            'pretrain_arrays', 'PretrainDataset', 'pretrain_dls', 'PretrainNet', 'pretrain_loss', 'save_shipped',
            'WallClock', 'pretrain_learner', 'pretrain', 'finetune_curve', 'finetune_comparison', 'finetune_experiment',
            'finetune_reading', 'plot_finetune']
@@ -154,7 +156,7 @@ def save_shipped(m:nn.Module, # the pretrained backbone
     path = Path(path)
     atomic_save({k: v.half() if v.is_floating_point() else v for k, v in m.state_dict().items()}, path)
     record = dict(record, file=path.name, sha256=file_sha256(path), bytes=path.stat().st_size)
-    atomic_text(path.with_suffix('.json'), json.dumps(record, indent=1))
+    atomic_json(path.with_suffix('.json'), record)
     return record
 
 class WallClock(Callback):
@@ -189,7 +191,7 @@ def pretrain(backbone:str='resnet18', # a `create_backbone` name
     "Pretrain `backbone` on the synthetic shape/texture task; write `out/<name>.pth` (fp16 backbone) and `out/<name>.json`."
     out, name = Path(out), name or f'synth-{backbone}'
     out.mkdir(parents=True, exist_ok=True)
-    commit = _commit()  # the code that runs is the code of the start
+    commit = package_commit()  # the code that runs is the code of the start
     learn = pretrain_learner(backbone, seed, n, n_val, size, bs, out, device, progress)
     epochs = max(1, math.ceil(steps / len(learn.dls.train)))
     clock = WallClock()
@@ -205,10 +207,7 @@ def pretrain(backbone:str='resnet18', # a `create_backbone` name
                 date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
     return save_shipped(learn.model.backbone, out / f'{name}.pth', prov)
 
-def _commit()->str|None:
-    from hparse.repro.core import git_commit  # the package's repository
-    from importlib.resources import files
-    return git_commit(Path(str(files('hparse'))).parent)
+
 
 # %% ../nbs/34_pretrain.ipynb #12b303ea
 def finetune_curve(model:str='ace2p', # 'ace2p' (on the LIP layout) or 'hipn' (on the PASCAL-Person-Part layout)
@@ -251,7 +250,7 @@ FINETUNE = dict(  # the measured comparisons: model -> learner arguments of both
     ace2p=dict(backbone='resnet18', size=64, model_kwargs=dict(nf_context=128, nf=64), pretrained='synth'),
     hipn=dict(variant='hipn_small', size=64, model_kwargs=dict(C=16), pretrained='synth'))
 
-OPTIMISERS = dict(  # how each `finetune_curve` optimiser is described in a result
+FINETUNE_OPTIMISERS = dict(  # how each `finetune_curve` optimiser is described in a result
     adamw=dict(ace2p='AdamW (fastai Adam, wd 0.01), one-cycle, peak lr 3e-3', hipn='AdamW (fastai Adam, wd 0.01), one-cycle, peak lr 3e-3'),
     sgd=dict(ace2p="the papers' SGD (momentum 0.9, wd 5e-4), lr 7e-3 x 16/36, SCHP warm-up + cosine (Eq. 5)",
              hipn="the papers' SGD (momentum 0.9, wd 5e-4), lr 7e-3, poly 0.9"))
@@ -264,23 +263,22 @@ def finetune_experiment(model:str='ace2p', # a key of FINETUNE
                         **overrides)->dict:
     "Both arms of the fine-tuning comparison of `model` on a benchmark of its own; the result with its provenance."
     from hparse.synth import make_benchmark
-    from hparse.repro.core import save_result
     cfg = {**FINETUNE[model], **overrides}
     size, work = cfg.pop('size'), Path(work) / model
     data = work / 'data'
     if not (data / 'summary.json').exists():
         make_benchmark(data, n=n if model == 'ace2p' else 1, size=size, seed=seed, noise=(), n_val=n_val if model == 'ace2p' else 1,
                        n_ppp=n if model == 'hipn' else 1, n_ppp_val=n_val if model == 'hipn' else 1, progress=progress, samples=False)
-    t0, commit = time.time(), _commit()
+    t0, commit = time.time(), package_commit()
     res = finetune_comparison(model, data / ('lip' if model == 'ace2p' else 'ppp'), out=work, epochs=epochs, size=size, seed=seed,
                               progress=progress, **cfg)
     res['provenance'] = dict(data=dict(layout='lip' if model == 'ace2p' else 'ppp', n_train=n, n_val=n_val, size=size, seed=seed,
                                        labels='clean', benchmark='synthetic'),
                              learner={k: v for k, v in cfg.items()}, epochs=epochs,
-                             optimiser=OPTIMISERS[cfg.get('opt', 'adamw')][model],
+                             optimiser=FINETUNE_OPTIMISERS[cfg.get('opt', 'adamw')][model],
                              wall_s=round(time.time() - t0, 1), hardware=hardware(), torch=torch.__version__, threads=torch.get_num_threads(),
                              commit=commit, date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
-    save_result(out, name or f'finetune_{model}', res)
+    atomic_json(Path(out) / f"{name or f'finetune_{model}'}.json", res, default=str)
     return res
 
 # %% ../nbs/34_pretrain.ipynb #65feffb2

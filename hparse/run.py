@@ -13,13 +13,14 @@ from fastai.distributed import rank_distrib
 from .learner import CheckpointCallback, EpochLog, atomic_text
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'MODEL', 'RESULT', 'STAGE_DONE', 'STAGE_CONFIG', 'finished', 'fit_run']
+__all__ = ['CHECKPOINT', 'MODEL', 'RESULT', 'STAGE_DONE', 'STAGE_CONFIG', 'MANIFEST', 'finished', 'fit_run']
 
 # %% ../nbs/31a_run.ipynb #9ec788c6
 CHECKPOINT = 'checkpoint.pth'  # the checkpoint of an unfinished run (every epoch)
 MODEL = 'model.pth'  # the final model
 RESULT = 'result.json'  # the result of a finished run: its presence beside MODEL marks the run done
 STAGE_DONE, STAGE_CONFIG = 'done.json', 'config.json'  # the result and the settings of a `hparse.hybrid` stage
+MANIFEST = 'manifest.json'  # the record of a pseudo-label folder: its settings, and `complete` once every image is labeled
 
 def finished(folder:str|Path, # a run folder
              marker:str=RESULT # the result file that marks the run done

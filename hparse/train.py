@@ -6,92 +6,31 @@ Docs: https://hparse.github.io/hparse/train.html.md"""
 
 # %% ../nbs/33_train.ipynb #1add73bf
 from __future__ import annotations
-import json, os, time
+import os, time
 from functools import partial
 from pathlib import Path
 import torch
 from fastai.learner import Learner
-from fastai.optimizer import SGD, Adam
-from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
-from fastai.callback.fp16 import MixedPrecision
-from fastai.callback.channelslast import ChannelsLast
 from fastai.torch_core import set_seed, default_device
 from fastcore.basics import patch
-from .labels import get_taxonomy
 from .data import parsing_dls, find_items, AugParams, HIPN_AUG
-from .metrics import parsing_metrics
+from .recipe import papers_lr, parsing_learner
+from .provenance import hardware
 from .losses import ACE2PLoss, HIPNLoss
 from .models import ACE2P, create_hipn
 from .schp import SCHPCallback, schp_schedule, schp_plan
-from .learner import CheckpointCallback, EpochLog, atomic_save, atomic_text, ddp_ctx
+from .learner import ddp_ctx
 from .models.io import save_parser
 from .run import fit_run
-from fastai.distributed import rank_distrib, num_distrib
+from fastai.distributed import num_distrib
 
 # %% auto #0
-__all__ = ['OPTIMISERS', 'PAPER_BATCH', 'PAPER_LR', 'SYNTH_ROOT', 'papers_sgd', 'make_opt', 'papers_lr', 'cpu_has_bf16',
-           'CPUAutocast', 'use_fast_path', 'ace2p_learner', 'hipn_learner', 'poly_schedule', 'default_root', 'hardware',
-           'train']
-
-# %% ../nbs/33_train.ipynb #a1c19808
-def papers_sgd(mom:float=0.9, wd:float=5e-4):
-    "SGD as both papers use it: momentum 0.9, L2 weight decay 5e-4 (coupled, as torch.optim.SGD applies it)."
-    return partial(SGD, mom=mom, wd=wd, decouple_wd=False)
-
-OPTIMISERS = dict(sgd="the papers' SGD (momentum 0.9, coupled L2 5e-4)", adamw='AdamW (fastai Adam, decoupled weight decay 0.01)')
-
-def make_opt(opt:str='sgd'):
-    "The `opt_func` of an `OPTIMISERS` name: 'sgd' (both papers') or 'adamw' (what the CPU scale's short runs learn with)."
-    if opt == 'sgd': return papers_sgd()
-    if opt == 'adamw': return Adam  # fastai's Adam: wd 0.01, decoupled (AdamW)
-    raise ValueError(f"opt must be one of {list(OPTIMISERS)}, got {opt!r}")
-
-PAPER_BATCH = dict(ace2p=36, hipn=16)  # SCHP Sec. 4.1: total batch 36; HIPN: 2 GPUs x 8 images
-PAPER_LR = 7e-3  # both papers' base learning rate
-
-def papers_lr(model:str, # 'ace2p' or 'hipn'
-              bs:int # our batch size
-             )->float:
-    "The papers' learning rate scaled linearly from the paper's batch to `bs` (Goyal et al. 2017)."
-    return PAPER_LR * bs / PAPER_BATCH[model]
-
-def cpu_has_bf16()->bool:
-    "Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), as oneDNN reports it: detected, never assumed."
-    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError): return False
-
-def _to_float(o):
-    "Tensors (in nested tuples and lists, as HIPN's attention maps) back in float32."
-    if isinstance(o, (tuple, list)): return type(o)(_to_float(x) for x in o)
-    return o.float() if isinstance(o, torch.Tensor) else o
-
-class CPUAutocast(Callback):
-    "The forward pass under CPU bf16 autocast (fastai's `MixedPrecision` is CUDA-only); predictions back in float32 for the loss."
-    order = 10
-    def before_batch(self): self.ctx = torch.autocast('cpu', dtype=torch.bfloat16); self.ctx.__enter__()
-    def after_pred(self):
-        self._exit()
-        self.learn.pred = _to_float(self.pred)
-    def _exit(self):
-        if getattr(self, 'ctx', None) is not None: self.ctx.__exit__(None, None, None); self.ctx = None
-    def after_batch(self): self._exit()  # also after a failed or cancelled forward
-
-def use_fast_path(learn:Learner, cpu_bf16:bool=False)->Learner:
-    "bf16 autocast + channels-last on CUDA (fastai callbacks); on the CPU float32, or bf16 autocast when asked and the CPU has it."
-    if learn.dls.device is not None and torch.device(learn.dls.device).type == 'cuda':
-        learn.add_cbs([ChannelsLast(), MixedPrecision(amp_mode='bf16')])
-    elif cpu_bf16 and cpu_has_bf16(): learn.add_cb(CPUAutocast())
-    return learn
-
-def _on_cuda(device=None)->bool: return torch.device(device or default_device()).type == 'cuda'
-
-def _learner(dls, model, loss_func, n_classes, path, cpu_bf16:bool=False, **kw):
-    kw = {'opt_func': papers_sgd(), 'wd_bn_bias': True, **kw}  # the papers' optimiser unless told otherwise
-    learn = Learner(dls, model, loss_func=loss_func, metrics=parsing_metrics(n_classes), path=path, **kw)
-    return use_fast_path(learn, cpu_bf16)
+__all__ = ['SYNTH_ROOT', 'ace2p_learner', 'hipn_learner', 'default_root', 'train']
 
 # %% ../nbs/33_train.ipynb #cf5160e8
+def _on_cuda(device=None)->bool: return torch.device(device or default_device()).type == 'cuda'
+
 def ace2p_learner(root, # dataset root
                   fmt:str='lip', # dataset layout: 'lip', 'cihp', 'atr' or 'ppp'
                   backbone:str='resnet101', # A-CE2P backbone (`create_backbone` name)
@@ -115,7 +54,7 @@ def ace2p_learner(root, # dataset root
     n = find_items(root, fmt, 'val').tax.n
     model = ACE2P(n, backbone=backbone, context=context, pretrained=pretrained, fix_stem=bool(pretrained) if fix_stem is None else fix_stem,
                   **(model_kwargs or {}))
-    return _learner(dls, model, loss_func or ACE2PLoss(), n, path, **kwargs)
+    return parsing_learner(dls, model, loss_func or ACE2PLoss(), n, path, **kwargs)
 
 def hipn_learner(root, # dataset root
                  fmt:str='ppp', # dataset layout
@@ -133,18 +72,9 @@ def hipn_learner(root, # dataset root
     tax = find_items(root, fmt, 'val').tax
     model = create_hipn(variant, tax, pretrained=pretrained, **(model_kwargs or {}))
     plain = dict(w_half=0., w_full=0.) if model.n_stages == 0 else {}  # the HRNet baseline: part CE only
-    return _learner(dls, model, loss_func or HIPNLoss(tax, **plain), tax.n, path, **kwargs)
+    return parsing_learner(dls, model, loss_func or HIPNLoss(tax, **plain), tax.n, path, **kwargs)
 
 # %% ../nbs/33_train.ipynb #18543418
-def poly_schedule(lr:float, power:float=0.9):
-    "HRNet's poly learning rate as a function of the fraction of training done: lr * (1 - pct)^power."
-    return lambda pct: lr * (1 - pct) ** power
-
-@patch
-def fit_poly(self:Learner, n_epoch:int, lr:float=7e-3, power:float=0.9, cbs=None, **kwargs):
-    "Fit with the poly schedule of HRNet / HIPN."
-    self.fit(n_epoch, lr, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *(cbs or [])], **kwargs)
-
 @patch
 def fit_schp(self:Learner, n_epoch:int, # total epochs (initial stage + cycles)
              lr:float=7e-3, # eta_max
@@ -174,12 +104,6 @@ def default_root(fmt:str='lip', root=None)->Path:
         print(f"no dataset given: writing the synthetic benchmark to {SYNTH_ROOT} (once)")
         make_benchmark(SYNTH_ROOT)
     return SYNTH_ROOT / sub
-
-def hardware()->str:
-    "What the run ran on, in words."
-    import platform, os
-    if torch.cuda.is_available(): return f"{torch.cuda.get_device_name()} (CUDA {torch.version.cuda}), torch {torch.__version__}"
-    return f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()}), torch {torch.__version__}"
 
 def train(model:str='ace2p', # 'ace2p' or 'hipn'
           root=None, # dataset root (default: the synthetic benchmark)

@@ -65,10 +65,8 @@ class ASPP(nn.Module):
 # %% ../../nbs/21_models.context.ipynb #3d88ee75
 class OCModule(nn.Module):
     "OCNet base object context: 3x3 reduce, self-attention over positions, concat with the features -> 1x1 ConvBNAct."
-    def __init__(self, ni:int, # input channels
-                 nf:int=512, # output channels
-                 norm_layer=nn.BatchNorm2d, # injected norm
-                 act_layer=nn.LeakyReLU, # injected activation
+    def __init__(self, ni:int, nf:int=512, # input and output channels
+                 norm_layer=nn.BatchNorm2d, act_layer=nn.LeakyReLU, # injected norm and activation
                  dk:int|None=None, # key/query/value channels (default nf//2)
                 ):
         super().__init__()

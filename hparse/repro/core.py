@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/repro.core.html.md"""
 
 # %% ../../nbs/50_repro.core.ipynb #1f42b658
 from __future__ import annotations
-import json, os, platform, subprocess, time, datetime
+import json, os, time, datetime
 import numpy as np
 from dataclasses import dataclass, asdict, replace, field
 from functools import lru_cache
@@ -15,16 +15,17 @@ from pathlib import Path
 import pandas as pd
 import torch
 from fastprogress.fastprogress import master_bar
-from ..learner import atomic_text
-from ..train import hardware, papers_lr, make_opt
+from ..files import atomic_text, atomic_json
+from ..recipe import papers_lr, make_opt
+from ..provenance import hardware, package_commit
 from ..schp import schp_plan
 
 # %% auto #0
 __all__ = ['QUICK_EXPERIMENTS', 'SCALES', 'EXPERIMENTS', 'RENDERERS', 'paper_tables', 'paper_table', 'Scale', 'get_scale',
-           'git_commit', 'Context', 'provenance', 'mean_sd', 'curve_columns', 'with_seed', 'pooled', 'pool_rows',
-           'is_collapsed', 'collapse_note', 'prepare_data', 'experiment', 'renderer', 'result_path', 'save_result',
-           'load_result', 'run_experiment', 'side_by_side', 'fmt_table', 'write_table', 'save_figure', 'scale_note',
-           'verdict', 'ordering', 'reading', 'folder_bytes', 'peak_rss', 'written_bytes', 'prune', 'reproduce']
+           'Context', 'provenance', 'mean_sd', 'curve_columns', 'with_seed', 'pooled', 'pool_rows', 'is_collapsed',
+           'collapse_note', 'prepare_data', 'experiment', 'renderer', 'result_path', 'save_result', 'load_result',
+           'run_experiment', 'side_by_side', 'fmt_table', 'write_table', 'save_figure', 'scale_note', 'verdict',
+           'ordering', 'reading', 'folder_bytes', 'peak_rss', 'written_bytes', 'prune', 'reproduce']
 
 # %% ../../nbs/50_repro.core.ipynb #ef13aa8d
 _TABLES = files('hparse') / 'paper_tables.json'  # package data
@@ -123,16 +124,6 @@ def get_scale(scale:str|Scale, **overrides)->Scale:
     return replace(scale, **overrides) if overrides else scale
 
 # %% ../../nbs/50_repro.core.ipynb #77761a70
-def git_commit(path='.')->str|None:
-    "The commit of the repository at `path` (with '+dirty' when it has uncommitted changes), or None outside git."
-    try:
-        run = lambda *a: subprocess.run(['git', *a], cwd=path, capture_output=True, text=True, timeout=10)
-        h = run('rev-parse', '--short', 'HEAD')
-        if h.returncode: return None
-        dirty = run('status', '--porcelain', '--untracked-files=no').stdout.strip()
-        return h.stdout.strip() + ('+dirty' if dirty else '')
-    except (OSError, subprocess.SubprocessError): return None
-
 @dataclass
 class Context:
     "What an experiment runs with."
@@ -152,7 +143,7 @@ class Context:
 def provenance(ctx:Context, **extra)->dict:
     "Where a result comes from: data, scale, hardware, software, commit, date (plus `extra`)."
     return dict(scale=asdict(ctx.scale), data=ctx.data, hardware=hardware(), device=str(ctx.device or ('cuda' if torch.cuda.is_available() else 'cpu')),
-                torch=torch.__version__, threads=torch.get_num_threads(), commit=git_commit(Path(str(files('hparse'))).parent),  # the package's repository
+                torch=torch.__version__, threads=torch.get_num_threads(), commit=package_commit(),
                 date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), **extra)
 
 # %% ../../nbs/50_repro.core.ipynb #ac00a710
@@ -258,10 +249,10 @@ def result_path(folder, name:str)->Path: return Path(folder) / f'{name}.json'
 def save_result(folder, name:str, res:dict)->Path:
     "Write a result atomically as JSON."
     p = result_path(folder, name); p.parent.mkdir(parents=True, exist_ok=True)
-    atomic_text(p, json.dumps(res, indent=1, default=_plain))
+    atomic_json(p, res, default=_json_value)
     return p
 
-def _plain(o):
+def _json_value(o):
     if isinstance(o, torch.Tensor): return o.tolist()
     if hasattr(o, 'item'): return o.item()
     if isinstance(o, Path): return str(o)

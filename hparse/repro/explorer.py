@@ -20,6 +20,7 @@ from ..noise import METHODS, NLNL_GAMMA, kl_certainty, image_mean, consistency_n
 from ..models.hipn import HIPN
 from ..hybrid import predict_levels, model_fingerprint, PseudoLabels
 from ..models.io import load_state_file
+from ..run import MODEL, STAGE_DONE, STAGE_CONFIG, MANIFEST
 
 # %% auto #0
 __all__ = ['is_run', 'find_runs', 'torch_threads', 'tiny_hybrid_run', 'ImageView', 'image_view', 'noisy_mask', 'mask_scores',
@@ -29,8 +30,8 @@ __all__ = ['is_run', 'find_runs', 'torch_threads', 'tiny_hybrid_run', 'ImageView
 def is_run(folder)->bool:
     "Whether `folder` holds a finished primary HIPN and a complete set of pseudo labels (a `run_hybrid` arm other than 'labeled')."
     f = Path(folder)
-    man = f/'pseudo'/'manifest.json'
-    return (all((f/'primary'/n).is_file() for n in ('config.json', 'model.pth', 'done.json')) and man.is_file()
+    man = f/'pseudo'/MANIFEST
+    return (all((f/'primary'/n).is_file() for n in (STAGE_CONFIG, MODEL, STAGE_DONE)) and man.is_file()
             and bool(json.loads(man.read_text()).get('complete')))
 
 def find_runs(work, # a folder to search, e.g. 'runs/reproduce/quick'
@@ -39,7 +40,7 @@ def find_runs(work, # a folder to search, e.g. 'runs/reproduce/quick'
     "The `run_hybrid` output folders under `work` that can be explored."
     work = Path(work)
     if not work.is_dir(): return []
-    runs = sorted({p.parent.parent for p in work.rglob('pseudo/manifest.json') if is_run(p.parent.parent)})
+    runs = sorted({p.parent.parent for p in work.rglob(f'pseudo/{MANIFEST}') if is_run(p.parent.parent)})
     return sorted(runs, key=lambda p: (prefer.lower() not in str(p).lower(), str(p)))
 
 @contextmanager
@@ -157,31 +158,31 @@ class Exploration:
                 ):
         self.folder = Path(folder)
         if not self.folder.is_dir(): raise DataError(self.folder, "run folder not found")
-        self.cfg = _read_json(self.folder/'primary'/'config.json', "the primary stage's settings (is this a run_hybrid output folder?)")
-        if not (self.folder/'primary'/'done.json').is_file(): raise DataError(self.folder/'primary'/'done.json', "missing: the primary stage did not finish")
-        self.manifest = _read_json(self.folder/'pseudo'/'manifest.json', "no pseudo labels (an arm='labeled' run has none)")
-        if not self.manifest.get('complete'): raise DataError(self.folder/'pseudo'/'manifest.json', "the pseudo labels are incomplete (the run was interrupted)")
+        self.cfg = _read_json(self.folder/'primary'/STAGE_CONFIG, "the primary stage's settings (is this a run_hybrid output folder?)")
+        if not (self.folder/'primary'/STAGE_DONE).is_file(): raise DataError(self.folder/'primary'/STAGE_DONE, "missing: the primary stage did not finish")
+        self.manifest = _read_json(self.folder/'pseudo'/MANIFEST, "no pseudo labels (an arm='labeled' run has none)")
+        if not self.manifest.get('complete'): raise DataError(self.folder/'pseudo'/MANIFEST, "the pseudo labels are incomplete (the run was interrupted)")
         missing = [k for k in ('root', 'fmt', 'backbone', 'C', 'stages') if k not in self.cfg]
-        if missing: raise DataError(self.folder/'primary'/'config.json', f"not a run_hybrid config: no {', '.join(missing)}")
+        if missing: raise DataError(self.folder/'primary'/STAGE_CONFIG, f"not a run_hybrid config: no {', '.join(missing)}")
         bad = [k for k in self.manifest.get('noise_kw', {}) if k not in _NOISE_KW]
-        if bad: raise DataError(self.folder/'pseudo'/'manifest.json', f"unsupported identification options {bad}")
+        if bad: raise DataError(self.folder/'pseudo'/MANIFEST, f"unsupported identification options {bad}")
         self.fmt, self.root = fmt or self.cfg['fmt'], Path(root or self.cfg['root'])
         self.tax, self.device, self.threads = get_taxonomy(self.fmt), device, threads
         self.pl = PseudoLabels(self.folder/'pseudo', tuple(self.manifest['methods']))
         self.ids, self.size = list(self.manifest['ids']), tuple(self.manifest['size'])
         self.noise_kw = dict(self.manifest.get('noise_kw', {}))
         if root is None and not self.root.is_dir():
-            raise DataError(self.root, f"the dataset root of {self.folder/'primary'/'config.json'} was not found (moved? pass root=)")
+            raise DataError(self.root, f"the dataset root of {self.folder/'primary'/STAGE_CONFIG} was not found (moved? pass root=)")
         split = self.cfg.get('unlabeled', 'train')  # 'val' for Table 2's protocol (`run_hybrid(unlabeled='val')`)
         items = find_items(self.root, self.fmt, split)
         unknown = sorted(set(self.ids) - set(items.ids))
         if unknown: raise DataError(self.root, f"{len(unknown)} pseudo-labeled ids are not in this dataset's {split} split (e.g. {unknown[0]}): wrong root?")
         self.items = items.subset(self.ids)
         self.model = load_state_file(HIPN(self.tax.n, self.tax, backbone=self.cfg['backbone'], C=self.cfg['C'], stages=self.cfg['stages']),
-                                  self.folder/'primary'/'model.pth').eval().to(device)
+                                  self.folder/'primary'/MODEL).eval().to(device)
         self.same_model = model_fingerprint(self.model) == self.manifest.get('model')
         if not self.same_model: warnings.warn(f"{self.folder/'pseudo'}: the pseudo labels were made by other weights than primary/model.pth")
-        self.scores_primary = _read_json(self.folder/'primary'/'done.json', "the primary stage's scores")
+        self.scores_primary = _read_json(self.folder/'primary'/STAGE_DONE, "the primary stage's scores")
         self._views = {}
 
     def __repr__(self): return f"Exploration({str(self.folder)!r}: {len(self.ids)} pseudo-labeled {self.fmt} images, methods {list(self.pl.methods)})"

@@ -21,24 +21,24 @@ from ..models import HIPN, count_cost
 from ..train import train
 from ..hybrid import run_hybrid, hybrid_split, predict_levels
 from ..models.io import load_state_file
-from ..run import finished
+from ..run import finished, MODEL
 from ..inference import evaluate, load_parser, predict, Parser
 from .core import (Context, Scale, experiment, renderer, load_result, paper_table, side_by_side, fmt_table,
     write_table, save_figure, scale_note, ordering, reading, prepare_data, get_scale, run_experiment, with_seed, pooled, pool_rows,
     mean_sd, collapse_note, curve_columns)
 
 # %% auto #0
-__all__ = ['SETTINGS', 'T2_PROTOCOLS', 'T2_ARMS', 'T3_ARMS', 'PPP_COLUMNS', 'T2_SHORT', 'HIPN_EXPERIMENTS', 'settings',
+__all__ = ['HIPN_SETTINGS', 'T2_PROTOCOLS', 'T2_ARMS', 'T3_ARMS', 'PPP_COLUMNS', 'T2_SHORT', 'HIPN_EXPERIMENTS', 'settings',
            'frac_name', 'table1_variants', 'full_variant', 'train_variant', 'variant_cost', 'from_b64png',
            'qualitative', 'exp_stages', 'hybrid_run', 't2_protocol', 't2_run', 'noise_scores', 'pr_curves',
-           'exp_noise_identification', 'exp_semi_supervised', 'per_class_row', 'exp_sota', 'certainty_examples',
+           'exp_noise_identification', 'exp_semi_supervised', 'ppp_iou_row', 'exp_sota', 'certainty_examples',
            'exp_certainty', 'collapsed', 'table1_frame', 'table1_cost_frame', 'table1_claims', 't2_data',
            'table2_frame', 'table2_claims', 'table3_frame', 'table3_claims', 'table4_frame', 'table5_frame',
            'sota_claims', 'figure_stages', 'figure_qualitative', 'figure_pr', 'figure_eps', 'figure_semi',
            'figure_curves', 'figure_certainty', 'render_hipn']
 
 # %% ../../nbs/52_repro.hipn.ipynb #b97d1ffd
-SETTINGS = {  # scale name -> HIPN experiment settings
+HIPN_SETTINGS = {  # scale name -> HIPN experiment settings
     'quick': dict(t2_protocol='half', tune_frac=1/8, t3_fracs=(1/2,), t3_from_t2=True, t2_retrain=(('pl', 'both'), ('hl', 'both')),
                   stages=3, retrain_epochs=3, retrain_lr_scale=1/3, n_fig5=3, pr_points=41, eps=0.1),
     'long': dict(t2_protocol='paper', tune_frac=1/8, t3_fracs=(1/8, 1/2, 1), t3_from_t2=False, t2_retrain=None,
@@ -57,8 +57,8 @@ T2_PROTOCOLS = {  # Table 2 protocol -> `run_hybrid`'s labeled fraction and unla
 }
 
 def settings(ctx:Context)->dict:
-    "The HIPN settings of `ctx`'s scale (`quick`'s for a scale not in `SETTINGS`); retraining epochs filled in."
-    st = dict(SETTINGS.get(ctx.scale.name, SETTINGS['quick']))
+    "The HIPN settings of `ctx`'s scale (`quick`'s for a scale not in `HIPN_SETTINGS`); retraining epochs filled in."
+    st = dict(HIPN_SETTINGS.get(ctx.scale.name, HIPN_SETTINGS['quick']))
     st['retrain_epochs'] = st['retrain_epochs'] or ctx.scale.hipn_epochs
     return st
 
@@ -112,7 +112,7 @@ def qualitative(ctx:Context, folders:dict, # column name -> run folder holding a
     items = find_items(root or ctx.ppp_root, fmt, 'val')
     idx = list(range(min(n, len(items))))
     imgs = [read_image(items.image(i)) for i in idx]
-    preds = {k: [z.argmax(0).byte().numpy() for z in predict(load_parser(Path(f) / 'model.pth'), imgs, device=ctx.device)]
+    preds = {k: [z.argmax(0).byte().numpy() for z in predict(load_parser(Path(f) / MODEL), imgs, device=ctx.device)]
              for k, f in folders.items()}
     return [dict(id=items.ids[i], image=_b64png(im), truth=_b64png(read_label(items.label(i), items.tax.n)),
                  **{k: _b64png(p[j]) for k, p in preds.items()}) for j, (i, im) in enumerate(zip(idx, imgs))]
@@ -147,7 +147,7 @@ T2_ARMS = {  # Table 2 row -> (arm, method) of `run_hybrid`
 }
 
 def hybrid_run(ctx:Context, folder:str, root, fmt:str, frac:float, arm:str, method:str='both', **kw)->dict:
-    "One `run_hybrid` arm of the scale (K and retraining epochs from `SETTINGS`); arms sharing `folder` share primary and pseudo labels."
+    "One `run_hybrid` arm of the scale (K and retraining epochs from `HIPN_SETTINGS`); arms sharing `folder` share primary and pseudo labels."
     s, st = ctx.scale, settings(ctx)
     return run_hybrid(root, fmt, frac=frac, arm=arm, method=method, epochs=(s.hipn_epochs, st['retrain_epochs']), size=s.size,
                       backbone=s.hipn_backbone, out=ctx.run_dir('hipn', folder), seed=s.seed, device=ctx.device, C=s.hipn_C,
@@ -221,7 +221,7 @@ def exp_noise_identification(ctx:Context)->dict:
     st, p, s, tax = settings(ctx), t2_protocol(ctx), ctx.scale, get_taxonomy('ppp')
     per = [_t2_seed(with_seed(ctx, k)) for k in s.seed_list]
     r = per[0]['ref']; ni, eps = r['noise_identification'], r['eps']['value']
-    model = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder']) / 'primary' / 'model.pth')
+    model = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', p['folder']) / 'primary' / MODEL)
     ids = hybrid_split(ctx.ppp_root, 'ppp', p['frac'], s.seed, p['unlabeled'], st['tune_frac'])['unlabeled']
     ns = noise_scores(model, find_items(ctx.ppp_root, 'ppp', p['unlabeled']).subset(ids), s.size, eps, ctx.device)
     prim = pooled([x['primary'] for x in per], keys=('pixel_acc', 'mean_acc', 'mIoU'))
@@ -257,7 +257,7 @@ def _t3_seed(ctx:Context)->list:
 
 @experiment('hipn_semi_supervised', 'HIPN Table 3 (labeled fraction 1/8, 1/2, 1 with labeled only / PL / HL on LIP)')
 def exp_semi_supervised(ctx:Context)->dict:
-    "Labeled-only, PL and HL HIPN for each labeled fraction of `SETTINGS` and each seed (quick: Table 2's runs, on PPP)."
+    "Labeled-only, PL and HL HIPN for each labeled fraction of `HIPN_SETTINGS` and each seed (quick: Table 2's runs, on PPP)."
     st = settings(ctx)
     return dict(rows=pool_rows([_t3_seed(with_seed(ctx, k)) for k in ctx.scale.seed_list]), seeds=ctx.scale.seed_list,
                 layout='ppp' if st['t3_from_t2'] else 'lip', epochs=[ctx.scale.hipn_epochs, st['retrain_epochs']], stages=st['stages'], method='both')
@@ -266,7 +266,7 @@ def exp_semi_supervised(ctx:Context)->dict:
 PPP_COLUMNS = dict(Background='background', Head='head', Torso='torso', **{'Upper-arms': 'upper_arm', 'Lower-arms': 'lower_arm',
                    'Upper-legs': 'upper_leg', 'Lower-legs': 'lower_leg'})
 
-def per_class_row(method:str, weights, ctx:Context)->dict:
+def ppp_iou_row(method:str, weights, ctx:Context)->dict:
     "Per-class IoU (Table 4 columns) and mIoU of a parser on the PPP validation set, in %."
     scores, df = evaluate(weights, ctx.ppp_root, 'ppp', 'val', device=ctx.device, progress=False)
     return dict(method=method, **{PPP_COLUMNS[c]: 100 * float(df.loc[c, 'iou']) for c in df.index}, mIoU=100 * scores['miou'])
@@ -277,12 +277,12 @@ def exp_sota(ctx:Context)->dict:
     s, st = ctx.scale, settings(ctx)
     variants = {n: (K, bu) for n, K, bu in table1_variants(s.stages)}
     full = full_variant(s.stages)
-    t4 = [per_class_row('HRNet', Path(train_variant(ctx, 'baseline', 0, False)['folder']) / 'model.pth', ctx),
-          per_class_row('HIPN', Path(train_variant(ctx, full, *variants[full])['folder']) / 'model.pth', ctx)]
+    t4 = [ppp_iou_row('HRNet', Path(train_variant(ctx, 'baseline', 0, False)['folder']) / MODEL, ctx),
+          ppp_iou_row('HIPN', Path(train_variant(ctx, full, *variants[full])['folder']) / MODEL, ctx)]
     t2 = t2_protocol(ctx)['folder']; t2_run(ctx, 'hl', 'both')
     tax = get_taxonomy('ppp')
-    hl = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2) / 'retrain_hl_both' / 'model.pth')
-    t4.append(per_class_row('HIPN(+HL)', Parser(hl, tax, (s.size, s.size), f'{t2}/retrain_hl_both'), ctx))
+    hl = load_state_file(HIPN(tax.n, tax, backbone=s.hipn_backbone, C=s.hipn_C, stages=st['stages']), ctx.run_dir('hipn', t2) / 'retrain_hl_both' / MODEL)
+    t4.append(ppp_iou_row('HIPN(+HL)', Parser(hl, tax, (s.size, s.size), f'{t2}/retrain_hl_both'), ctx))
     full_lip = hybrid_run(ctx, 'table3/frac_1', ctx.lip_root, 'lip', 1, 'labeled')
     half_hl = hybrid_run(ctx, 'table3/frac_1_2', ctx.lip_root, 'lip', 1/2, 'hl', 'both')
     row = lambda m, r: dict(method=m, pixel_acc=100 * r['pixel_acc'], mean_acc=100 * r['mean_acc'], mIoU=100 * r['miou'])

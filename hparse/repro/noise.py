@@ -13,6 +13,7 @@ from ..synth import NOISE_KINDS
 from ..data import find_items, ParsingDataset
 from ..schp import LabelRefiner
 from ..inference import load_parser
+from ..run import MODEL
 from .core import (experiment, renderer, load_result, write_table, save_figure, scale_note, ordering, reading, Context,
                                mean_sd, with_seed)
 from .schp import family, seeded_family
@@ -60,7 +61,7 @@ def noise_correction(ctx:Context)->dict:
     kinds = {}
     for kind in NOISE_KINDS:
         folders, cycles = _teachers(ctx, kind, st)
-        per = [dict(seed=k, **refinement_quality(ctx, Path(f) / 'model.pth', kind, s.cycles)) for k, f in zip(s.seed_list, folders)]
+        per = [dict(seed=k, **refinement_quality(ctx, Path(f) / MODEL, kind, s.cycles)) for k, f in zip(s.seed_list, folders)]
         kinds[kind] = dict(_over_seeds(per), seeds=per, **(dict(label_miou_cycles=cycles) if cycles else {}))
     return dict(backbone=s.backbone, context=st['context'], teacher=st['teacher'], epochs=s.epochs, cycles=s.cycles,
                 strength=s.strength, seeds=s.seed_list, kinds=kinds)
