@@ -240,6 +240,8 @@ def _add_train(p):
     p.add_argument('--cycle-len', type=int, default=None, help='epochs per SCHP cycle (default: a fifth of the rest)')
     p.add_argument('--refine', choices=('online', 'offline', 'none'), default='online', help='SCHP label refinement')
     p.add_argument('--no-aggregate', dest='aggregate', action='store_false', help='SCHP without model aggregation')
+    p.add_argument('--warmup', type=int, default=None, help='epochs of linear warm-up (default: --epochs // 15, SCHP\'s 10 of 150)')
+    p.add_argument('--restart', type=float, default=1.0, help='learning rate of each SCHP cycle restart as a fraction of --lr (paper: 1, public code: 0.5)')
     p.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint.pth')
     p.add_argument('--seed', type=int, default=0, help='random seed')
     p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:1 (default: GPU if any)')
@@ -261,20 +263,27 @@ def _pretrained_arg(args)->bool|str:
         raise UserError(f"--pretrained {args.pretrained}: no such weights file, nor a shipped name ({', '.join(shipped_weights())})")
     return args.pretrained
 
+def _schp_of(args):
+    "The `SCHPSettings` of `hparse train`'s SCHP flags, the one place they are read (`train` takes the object)."
+    from hparse.schp import SCHPSettings
+    return SCHPSettings(start=args.schp_start, cycle_len=args.cycle_len, warmup=args.warmup, restart=args.restart, aggregate=args.aggregate,
+                        refine=None if args.refine == 'none' else args.refine, self_correct=args.schp)
+
 @subcommand('train', 'train A-CE2P with SCHP self-correction, or HIPN; resumable')
 @_args(_add_train)
 def train_cmd(args):
     from hparse.train import train
+    from hparse.run import MODEL, RESULT
     if args.root is not None and not Path(args.root).is_dir(): raise UserError(f"{args.root}: no such folder")
     pre = _pretrained_arg(args)
     out_folder(args.out, '--out')
-    r = train(args.model, args.root, args.fmt, args.labels, args.out, args.epochs, args.size, args.bs, args.lr, args.backbone,
-              args.context, args.variant, args.schp, args.schp_start, args.cycle_len, None if args.refine == 'none' else args.refine,
-              args.aggregate, args.resume, args.seed, args.device, args.workers, pre, args.clean,
-              {k: v for k, v in dict(stages=args.stages, C=args.channels, bottom_up=args.bottom_up).items() if v is not None})
+    r = train(model=args.model, root=args.root, fmt=args.fmt, labels=args.labels, out=args.out, epochs=args.epochs, size=args.size,
+              bs=args.bs, lr=args.lr, backbone=args.backbone, context=args.context, variant=args.variant, schp=_schp_of(args),
+              resume=args.resume, seed=args.seed, device=args.device, num_workers=args.workers, pretrained=pre, clean=args.clean,
+              hipn_kwargs={k: v for k, v in dict(stages=args.stages, C=args.channels, bottom_up=args.bottom_up).items() if v is not None})
     print(f"trained {args.model} for {args.epochs} epochs in {r['wall_s']} s on {r['hardware']}: "
           + ', '.join(f'{k}={v:.4f}' for k, v in r['final'].items()))
-    print(f"wrote {Path(args.out) / 'model.pth'}, {Path(args.out) / 'result.json'}, {Path(args.out) / 'log.csv'}")
+    print(f"wrote {Path(args.out) / MODEL}, {Path(args.out) / RESULT}, {Path(args.out) / 'log.csv'}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #9f2c7954
@@ -410,7 +419,7 @@ def parse_cmd(args):
 def _add_pseudo(p):
     p.add_argument('root', nargs='?', default=None, help='dataset root (default: data/synth/ppp, written by hparse synth)')
     p.add_argument('--weights', required=True, help="a trained HIPN (hparse train --model hipn's model.pth)")
-    p.add_argument('--out', required=True, help='pseudo-label folder (labels/, conf/, noisy_<method>/, manifest.json)')
+    p.add_argument('--out', required=True, help='pseudo-label folder (labels/, conf/, noisy_<method>/ and their manifest)')
     p.add_argument('--format', dest='fmt', choices=FORMATS, default='ppp', help='dataset layout')
     p.add_argument('--frac', type=float, default=1/8, help='labeled fraction; the rest is pseudo-labeled (default: 1/8; 1 = label every id)')
     p.add_argument('--seed', type=int, default=0, help='split seed')

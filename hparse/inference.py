@@ -22,6 +22,7 @@ from .data import DataError, IMAGE_EXTS, read_image, read_label, find_items, eva
 from .metrics import ConfusionMatrix, final_logits, upsample_to
 from .models.schp import load_schp_checkpoint
 from .files import atomic_text
+from .run import MODEL
 from .models.io import (PARSER_FORMAT, ACTS, ARCHS, DEFAULT_TAXONOMY, DEFAULT_SIZE, build_model, fit_problems, load_weights,
     save_parser, read_checkpoint, checkpoint_kind, normalize, to_input, crop_inputs, to_image_size, _hw, _state_dict, _default_taxonomy)
 
@@ -62,9 +63,9 @@ def _arch_of(ck, kind, arch, name):
 
 def _no_arch(name:str)->str:
     "What to pass instead of a file without an architecture: the run's `model.pth` when it lies beside it."
-    model = Path(name).with_name('model.pth')
-    hint = (f"pass {model}, the model file of the same run" if model.is_file() and Path(name).name != 'model.pth' else
-            "pass the model.pth that `hparse train` writes at the end of a run (in Python: arch=dict(name=..., num_classes=...))")
+    model = Path(name).with_name(MODEL)
+    hint = (f"pass {model}, the model file of the same run" if model.is_file() and Path(name).name != MODEL else
+            f"pass the {MODEL} that `hparse train` writes at the end of a run (in Python: arch=dict(name=..., num_classes=...))")
     return f"{name}: a training checkpoint or bare state dict, which holds no architecture: {hint}"
 
 def load_parser(weights:str|Path, # a parser file (`save_parser`), a `CheckpointCallback` file (with `arch`) or a released SCHP `.pth`

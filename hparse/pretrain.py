@@ -231,7 +231,7 @@ def finetune_curve(model:str='ace2p', # 'ace2p' (on the LIP layout) or 'hipn' (o
     if not progress: learn.remove_cb(learn.progress); learn.logger = noop
     log, t0 = EpochLog(out), time.time()
     if opt == 'adamw': learn.fit_one_cycle(epochs, lr, cbs=[log])
-    elif model == 'ace2p': learn.fit_schp(epochs, lr, self_correct=False, cbs=[log])
+    elif model == 'ace2p': learn.fit_schp(epochs, lr, schp=False, cbs=[log])
     else: learn.fit_poly(epochs, lr, cbs=[log])
     n = len(learn.dls.train)
     iou = learn.metrics[0].cm.compute()['iou']

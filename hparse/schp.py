@@ -7,6 +7,7 @@ Docs: https://hparse.github.io/hparse/schp.html.md"""
 # %% ../nbs/31_schp.ipynb #3abe266d
 from __future__ import annotations
 import copy
+from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, update_bn
@@ -25,7 +26,7 @@ import torch.distributed as dist
 
 # %% auto #0
 __all__ = ['schp_schedule', 'schp_plan', 'refined_label', 'online_target', 'aggregate_weights', 'sync_bn_stats', 'reestimate_bn',
-           'evaluate_model', 'crop_logits', 'LabelRefiner', 'SCHPCallback']
+           'evaluate_model', 'crop_logits', 'LabelRefiner', 'SCHPCallback', 'SCHPSettings']
 
 # %% ../nbs/31_schp.ipynb #7a45b44f
 def schp_schedule(lr:float, # initial learning rate (eta_max)
@@ -186,6 +187,9 @@ class LabelRefiner:
         cm_ref.update(refined.masked_fill(y == IGNORE, 0), c); cm_noisy.update(y.long().masked_fill(y == IGNORE, 0), c)
 
 # %% ../nbs/31_schp.ipynb #e735d9f1
+def _check_refine(refine):
+    if refine not in (None, 'online', 'offline'): raise ValueError(f"refine must be 'online', 'offline' or None, got {refine!r}")
+
 class SCHPCallback(Callback):
     "SCHP self-correction cycles: model aggregation (Eq. 6), BN re-estimation, online label refinement (Eq. 7)."
     order = 60
@@ -198,7 +202,7 @@ class SCHPCallback(Callback):
                  eval_dl=None, # loader for the per-cycle scores (default: the validation loader; False: none)
                  clean:Items|None=None, # the clean truth of the training labels, same ids (for the label-quality record)
                  soft_dir:str|Path|None=None): # where offline soft labels go (default: learn.path/'soft_labels')
-        if refine not in (None, 'online', 'offline'): raise ValueError(f"refine must be 'online', 'offline' or None, got {refine!r}")
+        _check_refine(refine)
         self.start, self.cycle_len, self.aggregate, self.refine, self.n_classes = start, cycle_len, aggregate, refine, n_classes
         self.bn_dl, self.eval_dl, self.clean, self.soft_dir = bn_dl, eval_dl, clean, soft_dir
         self.teacher, self.m, self.records = None, 0, []
@@ -266,3 +270,47 @@ class SCHPCallback(Callback):
     def load_state_dict(self, sd):
         self.teacher.load_state_dict(sd['teacher']); self.m = int(sd['m']); self.records = list(sd['records'])
         if self.refine == 'offline' and self.paper_m >= 1: self.dls.train.dataset.soft_dir = self.soft_dir
+
+# %% ../nbs/31_schp.ipynb #068d3683
+@dataclass(frozen=True)
+class SCHPSettings:
+    "SCHP's switches and epoch plan, named once: what `hparse train`, `train`, `fit_schp` and the reproduction pass on."
+    start:int|None=None # epochs of the initial stage before the first cycle (Sec. 3.3; None: 2/3 of the run, SCHP's 100 of 150)
+    cycle_len:int|None=None # T, epochs per cycle of the cyclic learning rate (Eq. 5; None: a fifth of the rest, SCHP's 10)
+    warmup:int|None=None # epochs of linear warm-up before the initial stage's cosine (Sec. 4.1; None: n_epoch // 15, SCHP's 10 of 150)
+    cycles:int|None=None # M, a fixed number of cycles in the last third of the run (then `start` follows; SCHP: M = 5)
+    restart:float=1.0 # eta_max of each cycle restart as a fraction of lr (Eq. 5: 1, the paper; 0.5, the public code)
+    aggregate:bool=True # online model aggregation at each cycle end (Eq. 6); False: the teacher is the current model
+    refine:str|None='online' # label refinement (Eq. 7): 'online' (every batch), 'offline' (once per cycle) or None
+    self_correct:bool=True # the self-correction cycles (Sec. 3.3, Algorithm 1); False: the schedule of Eq. 5 alone
+    def __post_init__(self): _check_refine(self.refine)
+
+    @classmethod
+    def of(cls, schp:SCHPSettings|bool|None=None)->SCHPSettings:
+        "`schp` itself, or from a short form: None or True, SCHP's defaults; False, the same schedule without self-correction."
+        if isinstance(schp, cls): return schp
+        if schp is None or isinstance(schp, bool): return cls(self_correct=schp is not False)
+        raise TypeError(f"schp must be SCHPSettings, a bool or None, got {type(schp).__name__}")
+
+    def plan(self, n_epoch:int)->tuple: # (start, cycle_len, warmup)
+        "The epoch plan of an `n_epoch` run (`schp_plan`)."
+        return schp_plan(n_epoch, self.start, self.cycle_len, self.warmup, self.cycles)
+
+    def resolved(self, n_epoch:int)->SCHPSettings:
+        "These settings with the plan of an `n_epoch` run filled in (`cycles` then follows from `start` and `cycle_len`)."
+        start, cycle_len, warmup = self.plan(n_epoch)
+        return replace(self, start=start, cycle_len=cycle_len, warmup=warmup, cycles=(n_epoch - start) // cycle_len)
+
+    def schedule(self, n_epoch:int, lr:float)->ParamScheduler:
+        "The learning-rate schedule of the plan (Eq. 5, `schp_schedule`) as a fastai `ParamScheduler`."
+        start, cycle_len, warmup = self.plan(n_epoch)
+        return ParamScheduler({'lr': schp_schedule(lr, n_epoch, start, cycle_len, warmup, restart=self.restart)})
+
+    def callback(self, n_epoch:int, **cb_kwargs)->SCHPCallback:
+        "The `SCHPCallback` of these switches; `cb_kwargs`: its other arguments (n_classes, clean, bn_dl, eval_dl, soft_dir)."
+        start, cycle_len, _ = self.plan(n_epoch)
+        return SCHPCallback(start, cycle_len, aggregate=self.aggregate, refine=self.refine, **cb_kwargs)
+
+    def callbacks(self, n_epoch:int, lr:float, **cb_kwargs)->list:
+        "What a fit with these settings adds: the schedule, then (with `self_correct`) the SCHP callback."
+        return [self.schedule(n_epoch, lr)] + ([self.callback(n_epoch, **cb_kwargs)] if self.self_correct else [])

@@ -11,7 +11,6 @@ from functools import partial
 from pathlib import Path
 import torch
 from fastai.learner import Learner
-from fastai.callback.schedule import ParamScheduler
 from fastai.torch_core import set_seed, default_device
 from fastcore.basics import patch
 from .data import parsing_dls, find_items, AugParams, HIPN_AUG
@@ -19,7 +18,7 @@ from .recipe import papers_lr, parsing_learner
 from .provenance import hardware
 from .losses import ACE2PLoss, HIPNLoss
 from .models import ACE2P, create_hipn
-from .schp import SCHPCallback, schp_schedule, schp_plan
+from .schp import SCHPSettings
 from .learner import ddp_ctx
 from .models.io import save_parser
 from .run import fit_run
@@ -78,18 +77,12 @@ def hipn_learner(root, # dataset root
 @patch
 def fit_schp(self:Learner, n_epoch:int, # total epochs (initial stage + cycles)
              lr:float=7e-3, # eta_max
-             start:int|None=None, # epochs of the initial stage (default: 2/3 of n_epoch, as SCHP's 100 of 150)
-             cycle_len:int|None=None, # T (default: (n_epoch - start) // 5, as SCHP's 5 cycles of 10 epochs)
-             warmup:int|None=None, # warm-up epochs (default: n_epoch // 15, SCHP's 10 of 150)
-             restart:float=1.0, # cycle eta_max as a fraction of lr (paper 1, public code 0.5)
-             self_correct:bool=True, # add the SCHP callback (False: the same schedule without self-correction)
-             cbs=None, **schp_kwargs # `SCHPCallback` arguments (aggregate, refine, ...)
+             schp:SCHPSettings|bool|None=None, # switches and plan (None or True: SCHP's, scaled to n_epoch; False: no self-correction)
+             cbs=None, # more callbacks of the fit
+             **cb_kwargs # the other `SCHPCallback` arguments: n_classes, clean, bn_dl, eval_dl, soft_dir
             ):
-    "Fit with SCHP's schedule (warm-up, cosine, cosine restarts: Eq. 5) and its self-correction cycles."
-    start, cycle_len, warmup = schp_plan(n_epoch, start, cycle_len, warmup)
-    sched = ParamScheduler({'lr': schp_schedule(lr, n_epoch, start, cycle_len, warmup, restart=restart)})
-    scb = [SCHPCallback(start, cycle_len, **schp_kwargs)] if self_correct else []
-    self.fit(n_epoch, lr, cbs=[sched, *scb, *(cbs or [])])
+    "Fit with SCHP's schedule (warm-up, cosine, cosine restarts: Eq. 5) and its self-correction cycles (`SCHPSettings`)."
+    self.fit(n_epoch, lr, cbs=[*SCHPSettings.of(schp).callbacks(n_epoch, lr, **cb_kwargs), *(cbs or [])])
 
 # %% ../nbs/33_train.ipynb #001d887f
 SYNTH_ROOT = Path('data/synth')  # the embedded benchmark's default location (relative to the working folder)
@@ -114,9 +107,7 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
           size:int=473, bs:int=8, lr:float|None=None, # learning rate (default: `papers_lr` of `model` at `bs`)
           backbone:str='resnet101', context:str='psp', # A-CE2P
           variant:str='hipn_w48', # HIPN (a `HIPN_VARIANTS` name)
-          schp:bool=True, # A-CE2P: self-correction cycles (SCHP)
-          start:int|None=None, cycle_len:int|None=None, # SCHP plan (default: scaled from 100 + 5x10 of 150 epochs)
-          refine:str|None='online', aggregate:bool=True, # SCHP switches (Table 4)
+          schp:SCHPSettings|bool=True, # A-CE2P: SCHP's switches and plan (True: the paper's, scaled to `epochs`; False: no self-correction)
           resume:bool=False, seed:int=0, device=None, num_workers:int=0, pretrained:bool|str=False,
           clean:str|None=None, # label folder with the clean truth of `labels` (SCHP label-quality record)
           hipn_kwargs:dict|None=None, # HIPN: overrides of the variant's arguments (stages, bottom_up, C, merge)
@@ -130,13 +121,13 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
     common = dict(size=size, bs=bs, labels=labels, num_workers=num_workers, path=out, device=device, pretrained=pretrained)
     t0 = time.time()
     if model == 'ace2p':
-        learn = ace2p_learner(root, fmt, backbone, context, batch_aug=True if refine == 'offline' else None, **common)
+        schp = SCHPSettings.of(schp)
+        learn = ace2p_learner(root, fmt, backbone, context, batch_aug=True if schp.refine == 'offline' else None, **common)
         arch = dict(name='ace2p', backbone=backbone, context=context)
         clean_items = find_items(root, fmt, 'train', clean) if (clean or labels) else None
         def fit(learn, cbs):
             with ddp_ctx(learn):  # DDP when launched with several processes (torchrun, accelerate launch); else nothing
-                learn.fit_schp(epochs, lr, start, cycle_len, self_correct=schp, cbs=cbs, refine=refine, aggregate=aggregate,
-                               clean=clean_items, n_classes=learn.model.num_classes)
+                learn.fit_schp(epochs, lr, schp, cbs=cbs, clean=clean_items, n_classes=learn.model.num_classes)
     elif model == 'hipn':
         learn = hipn_learner(root, fmt, variant, model_kwargs=hipn_kwargs, **common)
         arch = dict(name='hipn', variant=variant, **(hipn_kwargs or {}))

@@ -18,7 +18,7 @@ from fastprogress.fastprogress import master_bar
 from ..files import atomic_text, atomic_json
 from ..recipe import papers_lr, make_opt
 from ..provenance import hardware, package_commit
-from ..schp import schp_plan
+from ..schp import SCHPSettings
 
 # %% auto #0
 __all__ = ['QUICK_EXPERIMENTS', 'SCALES', 'EXPERIMENTS', 'RENDERERS', 'paper_tables', 'paper_table', 'Scale', 'get_scale',
@@ -85,9 +85,11 @@ class Scale:
     @property
     def cycle_len(self)->int: "Epochs per cycle: `cycle_epochs`, else a third of the run for the cycles, as SCHP's 50 of 150."; return self.plan[1]
     @property
-    def start(self)->int: "Epochs of the initial stage (`hparse.schp.schp_plan`)."; return self.plan[0]
+    def start(self)->int: "Epochs of the initial stage (`SCHPSettings.plan`)."; return self.plan[0]
     @property
-    def plan(self)->tuple: "(start, cycle_len, warmup) of the scale's SCHP runs."; return schp_plan(self.epochs, cycle_len=self.cycle_epochs, cycles=self.cycles)
+    def schp(self)->SCHPSettings: "The SCHP settings of the scale's runs: `cycles` cycles of `cycle_epochs` (`hparse.schp.SCHPSettings`)."; return SCHPSettings(cycle_len=self.cycle_epochs, cycles=self.cycles)
+    @property
+    def plan(self)->tuple: "(start, cycle_len, warmup) of the scale's SCHP runs (`SCHPSettings.plan`)."; return self.schp.plan(self.epochs)
     def peak_lr(self, model:str)->float:
         "The peak learning rate of `model` ('ace2p' or 'hipn') runs: `lr`, else the optimiser's default."
         return self.lr if self.lr is not None else papers_lr(model, self.bs) if self.opt == 'sgd' else 3e-3

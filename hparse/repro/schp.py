@@ -7,6 +7,7 @@ Docs: https://hparse.github.io/hparse/repro.schp.html.md"""
 # %% ../../nbs/51_repro.schp.ipynb #798224ee
 from __future__ import annotations
 import json, os, shutil, time
+from dataclasses import replace
 from contextlib import ExitStack
 from pathlib import Path
 import numpy as np
@@ -18,34 +19,41 @@ from ..labels import IGNORE, get_taxonomy, colorize
 from ..data import find_items, ParsingDataset, read_label
 from ..metrics import final_logits
 from ..losses import ACE2PLoss
-from ..learner import CheckpointCallback, EpochLog, atomic_text, atomic_file, atomic_save
-from ..run import fit_run, finished, CHECKPOINT
-from ..schp import SCHPCallback, online_target, crop_logits, schp_plan
-from ..train import ace2p_learner, papers_lr
+from ..learner import CheckpointCallback, EpochLog
+from ..files import atomic_file, atomic_save, atomic_json
+from ..run import fit_run, finished, CHECKPOINT, MODEL
+from ..schp import SCHPCallback, SCHPSettings, online_target, crop_logits
+from ..train import ace2p_learner
+from ..recipe import papers_lr
 from ..models.io import save_parser
 from ..inference import evaluate, save_label_png
 from .core import (experiment, renderer, paper_table, side_by_side, write_table, save_figure, scale_note,
                                ordering, reading, load_result, Context, with_seed, pooled, curve_columns, collapse_note)
 
 # %% auto #0
-__all__ = ['SETTINGS', 'BRANCHES', 'SHOWN_FILE', 'LOSSES', 'SCHP_TABLES', 'schp_settings', 'StageSnapshot', 'RefinedLabels',
-           'schp_run', 'learning_curve', 'evaluated', 'family', 'seeded_family', 'schp_self_correction',
-           'schp_loss_ablation', 'schp_ppp', 'schp_backbones', 'ours_label', 'paper_name', 'per_class_row', 'table1',
-           'table2', 'table3', 'table4', 'figure5_table', 'cycles_table', 'claims_table1', 'claims_table2',
-           'claims_table3', 'claims_table4', 'claims_figure5', 'claims_figure6', 'plot_figure5', 'plot_figure6',
-           'plot_figure7', 'plot_curves', 'evaluations', 'render_schp']
+__all__ = ['SCHP_SETTINGS', 'BRANCHES', 'SHOWN_FILE', 'LOSSES', 'SCHP_TABLES', 'schp_settings', 'branch_settings',
+           'StageSnapshot', 'RefinedLabels', 'schp_run', 'learning_curve', 'evaluated', 'family', 'seeded_family',
+           'schp_self_correction', 'schp_loss_ablation', 'schp_ppp', 'schp_backbones', 'ours_label', 'paper_name',
+           'per_class_row', 'table1', 'table2', 'table3', 'table4', 'figure5_table', 'cycles_table', 'claims_table1',
+           'claims_table2', 'claims_table3', 'claims_table4', 'claims_figure5', 'claims_figure6', 'plot_figure5',
+           'plot_figure6', 'plot_figure7', 'plot_curves', 'evaluations', 'render_schp']
 
 # %% ../../nbs/51_repro.schp.ipynb #fb40899b
-SETTINGS = {
+SCHP_SETTINGS = {
     'quick': dict(n_shown=4, noise_context='psp', warmup=1),  # warmup: epochs (SCHP's n_epoch // 15 is 0 for 11 epochs)
     'full': dict(n_shown=4, noise_context='psp', warmup=None),  # None: SCHP's 10 of 150 epochs, scaled
 }
 
 def schp_settings(scale)->dict:
     "This module's extra settings of `scale` (a custom scale takes those of the scale it is sized like: quick on the CPU)."
-    return SETTINGS.get(scale.name, SETTINGS['quick' if scale.hardware == 'cpu' else 'full'])
+    return SCHP_SETTINGS.get(scale.name, SCHP_SETTINGS['quick' if scale.hardware == 'cpu' else 'full'])
 
 BRANCHES = {'baseline': (False, False), 'MA': (True, False), 'LR': (False, True), 'SCHP': (True, True)}  # name -> (MA, LR)
+
+def branch_settings(scale, branch:str)->SCHPSettings:
+    "The `SCHPSettings` of a Table 4 branch at `scale`: the scale's plan, this module's warm-up, MA and LR as `BRANCHES` says."
+    aggregates, refines_labels = BRANCHES[branch]  # model aggregation (Eq. 6), label refinement (Eq. 7)
+    return replace(scale.schp, warmup=schp_settings(scale)['warmup'], aggregate=aggregates, refine='online' if refines_labels else None)
 
 # %% ../../nbs/51_repro.schp.ipynb #f2ba2cb0
 class StageSnapshot(Callback):
@@ -79,12 +87,12 @@ class RefinedLabels(Callback):
 # %% ../../nbs/51_repro.schp.ipynb #0bf32bfd
 def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
              root, fmt:str='lip', backbone:str='resnet18', context:str='psp',
-             aggregate:bool=True, refine:str|None='online', # SCHP switches (Table 4)
+             schp:SCHPSettings|None=None, # SCHP's switches and plan (Table 4: `branch_settings`; None: the defaults, scaled to `epochs`)
              labels:str|None=None, clean:str|None=None, # training labels, and their clean truth (label-quality records)
              loss:dict|None=None, # `ACE2PLoss` switches (edge, iou, consistency); None: all on
-             epochs:int=9, start:int|None=None, cycle_len:int|None=None, size:int=64, bs:int=16, lr:float|None=None, seed:int=0, # lr default: `papers_lr('ace2p', bs)`
+             epochs:int=9, size:int=64, bs:int=16, lr:float|None=None, seed:int=0, # lr default: `papers_lr('ace2p', bs)`
              learner_kw:dict|None=None, # more `ace2p_learner` arguments: pretrained, model_kwargs, opt_func, cpu_bf16 (`Scale.learner_kw`)
-             lovasz_at:str='label', warmup:int|None=None, # `ACE2PLoss` Lovasz input; warm-up epochs (default: SCHP's, scaled)
+             lovasz_at:str='label', # `ACE2PLoss` Lovasz input
              ckpt_every_s:float|None=None, # checkpoint by time instead of every epoch
              init=None, # a checkpoint to start from (a shared initial stage)
              snapshot:bool=False, # write `stage.pth`: the checkpoint at the end of the initial stage
@@ -93,7 +101,8 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
              device=None, progress:bool=True)->dict:
     "Train A-CE2P with SCHP's schedule and cycles in `folder` (resumable; a finished run is read back)."
     folder, lr = Path(folder), papers_lr('ace2p', bs) if lr is None else lr
-    start, cycle_len, _ = schp_plan(epochs, start, cycle_len)  # default: SCHP's plan scaled to `epochs`
+    schp = SCHPSettings.of(schp).resolved(epochs)  # default: SCHP's plan scaled to `epochs`
+    if not schp.self_correct: raise ValueError("schp_run runs the self-correction cycles: the Table 4 baseline is aggregate=False, refine=None")
     if (res := finished(folder)) is not None: return res
     folder.mkdir(parents=True, exist_ok=True)
     ckpt = folder / CHECKPOINT
@@ -104,18 +113,18 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
     set_seed(seed, reproducible=True)
     learn = ace2p_learner(root, fmt, backbone, context, size=size, bs=bs, labels=labels, path=folder, device=device,
                           loss_func=ACE2PLoss(**(loss or {}), lovasz_at=lovasz_at), **(learner_kw or {}))
-    extra = ([StageSnapshot(folder / 'stage.pth', start - 1)] if snapshot else []) + \
-            ([RefinedLabels(shown, folder / 'refined')] if shown and refine else []) + list(cbs or [])
+    extra = ([StageSnapshot(folder / 'stage.pth', schp.start - 1)] if snapshot else []) + \
+            ([RefinedLabels(shown, folder / 'refined')] if shown and schp.refine else []) + list(cbs or [])
     n, tax = learn.model.num_classes, find_items(root, fmt, 'val').tax
     def fit(learn, cbs):
         with ExitStack() as quiet:
             if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-            learn.fit_schp(epochs, lr, start, cycle_len, warmup=warmup, cbs=cbs, refine=refine, aggregate=aggregate, n_classes=n,
-                           clean=find_items(root, fmt, 'train', clean) if clean else None)
+            learn.fit_schp(epochs, lr, schp, cbs=cbs, n_classes=n, clean=find_items(root, fmt, 'train', clean) if clean else None)
     arch = dict(name='ace2p', backbone=backbone, context=context, num_classes=n, taxonomy=tax.name, **(learner_kw or {}).get('model_kwargs', {}))
     res = fit_run(learn, folder, fit, lambda learn, p: save_parser(learn.model, p, arch=arch, size=size),
-                  lambda learn: dict(fmt=fmt, backbone=backbone, context=context, aggregate=aggregate, refine=refine, labels=labels,
-                                     loss=loss or {}, epochs=epochs, start=start, cycle_len=cycle_len, records=learn.schp_records,
+                  lambda learn: dict(fmt=fmt, backbone=backbone, context=context, aggregate=schp.aggregate, refine=schp.refine, labels=labels,
+                                     loss=loss or {}, epochs=epochs, start=schp.start, cycle_len=schp.cycle_len, warmup=schp.warmup,
+                                     restart=schp.restart, records=learn.schp_records,
                                      curve=learning_curve(folder), wall_s=round(time.time() - t0, 1)),
                   cbs=extra, json_default=float, ckpt_every_s=ckpt_every_s)
     ckpt.unlink(missing_ok=True)  # finished: `model.pth` and `result.json` are what is reused
@@ -130,10 +139,10 @@ def evaluated(folder, root, fmt:str='lip', tta:bool=False, device=None)->dict:
     "Scores (percent) and per-class IoU (percent) of the run's final model on the validation split, computed once."
     p = Path(folder) / f"eval{'_tta' if tta else ''}.json"
     if p.exists(): return json.loads(p.read_text())
-    s, df = evaluate(Path(folder) / 'model.pth', root, fmt, 'val', tta=tta, progress=False, device=device)
+    s, df = evaluate(Path(folder) / MODEL, root, fmt, 'val', tta=tta, progress=False, device=device)
     r = dict(pixel_acc=100 * s['pixel_acc'], mean_acc=100 * s['mean_acc'], miou=100 * s['miou'],
              iou={k: 100 * float(v) for k, v in df['iou'].items()})
-    atomic_text(p, json.dumps(r, indent=1))
+    atomic_json(p, r)
     return r
 
 def _pct(records:list)->list:
@@ -152,20 +161,21 @@ def family(ctx:Context, fmt:str='lip', backbone:str|None=None, context:str='psp'
     tag = 'loss-' + ('-'.join(k for k in ('edge', 'iou', 'consistency') if loss.get(k, True)) or 'none') if loss else 'ace2p'
     base = ctx.run_dir('schp', f"{fmt}-{(labels or 'clean').replace('train_segmentations_', '')}", f'{backbone}-{context}-{tag}')
     common = dict(root=root, fmt=fmt, backbone=backbone, context=context, labels=labels, clean=clean, loss=loss,
-                  epochs=s.epochs, start=s.start, cycle_len=s.cycle_len, size=s.size, bs=s.bs, lr=s.peak_lr('ace2p'), seed=s.seed,
+                  epochs=s.epochs, size=s.size, bs=s.bs, lr=s.peak_lr('ace2p'), seed=s.seed,
                   learner_kw=dict(s.learner_kw, model_kwargs=dict(nf_context=s.nf_context, nf=s.head_nf)), lovasz_at=s.lovasz_at,
-                  warmup=st['warmup'], ckpt_every_s=s.ckpt_every_s, device=ctx.device, progress=ctx.progress)
+                  ckpt_every_s=s.ckpt_every_s, device=ctx.device, progress=ctx.progress)
     shown = list(range(min(st['n_shown'], s.n)))
     if any(b != 'SCHP' for b in branches) and 'SCHP' not in branches and loss is None:
         branches = ('SCHP', *branches)  # the branches of the default loss start from the SCHP run's snapshot
     first = 'SCHP' if 'SCHP' in branches else branches[0]  # the aggregating run writes the snapshot (see the prose)
     out = {}
     for b in [first] + [b for b in branches if b != first]:
-        ma, refines = BRANCHES[b]  # model aggregation, label refinement
-        r = schp_run(base / b, aggregate=ma, refine='online' if refines else None, snapshot=b == 'SCHP',
+        schp = branch_settings(s, b)  # Table 4: model aggregation (MA), label refinement (LR)
+        r = schp_run(base / b, schp=schp, snapshot=b == 'SCHP',
                      init=None if b == first else base / 'SCHP' / 'stage.pth', shown=shown if b == 'SCHP' else None, **common)
         e = evaluated(base / b, root, fmt, device=ctx.device)
-        out[b] = dict(ma=ma, lr=refines, pixel_acc=e['pixel_acc'], mean_acc=e['mean_acc'], miou=e['miou'], iou=e['iou'],
+        out[b] = dict(ma=schp.aggregate, lr=schp.refine is not None,  # the Table 4 columns: MA, LR (label refinement)
+                      pixel_acc=e['pixel_acc'], mean_acc=e['mean_acc'], miou=e['miou'], iou=e['iou'],
                       records=_pct(r['records']), curve=r['curve'], wall_s=r['wall_s'], folder=str(base / b))
         if tta and b == 'SCHP': out[b]['tta'] = evaluated(base / b, root, fmt, tta=True, device=ctx.device)
     return out
