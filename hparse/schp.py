@@ -26,7 +26,7 @@ import torch.distributed as dist
 
 # %% auto #0
 __all__ = ['schp_schedule', 'schp_plan', 'refined_label', 'online_target', 'aggregate_weights', 'sync_bn_stats', 'reestimate_bn',
-           'evaluate_model', 'crop_logits', 'LabelRefiner', 'SCHPCallback', 'SCHPSettings']
+           'loader_scores', 'crop_logits', 'LabelRefiner', 'SCHPCallback', 'SCHPSettings']
 
 # %% ../nbs/31_schp.ipynb #7a45b44f
 def schp_schedule(lr:float, # initial learning rate (eta_max)
@@ -118,7 +118,7 @@ def reestimate_bn(teacher:torch.nn.Module, # the aggregated model
     sync_bn_stats(teacher)                                                        # DDP: one set of statistics
 
 @torch.no_grad()
-def evaluate_model(model, dl, n:int, ignore:int=IGNORE)->dict:
+def loader_scores(model, dl, n:int, ignore:int=IGNORE)->dict:
     "Pixel accuracy, mean accuracy, mIoU (and per-class IoU) of `model` in eval mode over `dl` (batches of images, labels)."
     was = model.training; model.eval()
     cm = ConfusionMatrix(n, ignore)
@@ -241,7 +241,7 @@ class SCHPCallback(Callback):
         n = self.n_classes or final_logits(self.learn.pred).shape[1]
         dl = self.dls.valid if self.eval_dl is None else self.eval_dl
         if dl is not False:
-            s = evaluate_model(self.teacher, dl, n)
+            s = loader_scores(self.teacher, dl, n)
             rec.update(miou=s['miou'], pixel_acc=s['pixel_acc'], mean_acc=s['mean_acc'])
         if (self.refine == 'offline' and self.paper_m >= 1) or (self.clean is not None and self.refine):
             rec.update(self.refine_labels(n))

@@ -7,6 +7,7 @@ Docs: https://hparse.github.io/hparse/train.html.md"""
 # %% ../nbs/33_train.ipynb #1add73bf
 from __future__ import annotations
 import os, time
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 import torch
@@ -136,7 +137,8 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
     else: raise ValueError(f"model must be 'ace2p' or 'hipn', got {model!r}")
     tax = find_items(root, fmt, 'val').tax
     arch.update(num_classes=tax.n, taxonomy=tax.name)
-    cfg = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed, arch=arch)
+    cfg = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed, arch=arch,
+               **(dict(schp_settings=asdict(schp.resolved(epochs))) if model == 'ace2p' else {}))  # the plan as run
     return fit_run(learn, out, fit, lambda learn, p: save_parser(learn.model, p, arch=_arch(arch), size=size),
                    partial(_train_result, t0=t0, cfg=cfg), resume=resume)
 

@@ -32,7 +32,7 @@ from .core import (experiment, renderer, paper_table, side_by_side, write_table,
 
 # %% auto #0
 __all__ = ['SCHP_SETTINGS', 'BRANCHES', 'SHOWN_FILE', 'LOSSES', 'SCHP_TABLES', 'schp_settings', 'branch_settings',
-           'StageSnapshot', 'RefinedLabels', 'schp_run', 'learning_curve', 'evaluated', 'family', 'seeded_family',
+           'StageSnapshot', 'RefinedLabels', 'schp_run', 'learning_curve', 'run_scores', 'family', 'seeded_family',
            'schp_self_correction', 'schp_loss_ablation', 'schp_ppp', 'schp_backbones', 'ours_label', 'paper_name',
            'per_class_row', 'table1', 'table2', 'table3', 'table4', 'figure5_table', 'cycles_table', 'claims_table1',
            'claims_table2', 'claims_table3', 'claims_table4', 'claims_figure5', 'claims_figure6', 'plot_figure5',
@@ -135,7 +135,7 @@ def learning_curve(folder)->dict:
     p = Path(folder) / 'log.json'
     return curve_columns(json.loads(p.read_text())) if p.exists() else {}  # no epoch ended: no curve
 
-def evaluated(folder, root, fmt:str='lip', tta:bool=False, device=None)->dict:
+def run_scores(folder, root, fmt:str='lip', tta:bool=False, device=None)->dict:
     "Scores (percent) and per-class IoU (percent) of the run's final model on the validation split, computed once."
     p = Path(folder) / f"eval{'_tta' if tta else ''}.json"
     if p.exists(): return json.loads(p.read_text())
@@ -173,11 +173,11 @@ def family(ctx:Context, fmt:str='lip', backbone:str|None=None, context:str='psp'
         schp = branch_settings(s, b)  # Table 4: model aggregation (MA), label refinement (LR)
         r = schp_run(base / b, schp=schp, snapshot=b == 'SCHP',
                      init=None if b == first else base / 'SCHP' / 'stage.pth', shown=shown if b == 'SCHP' else None, **common)
-        e = evaluated(base / b, root, fmt, device=ctx.device)
+        e = run_scores(base / b, root, fmt, device=ctx.device)
         out[b] = dict(ma=schp.aggregate, lr=schp.refine is not None,  # the Table 4 columns: MA, LR (label refinement)
                       pixel_acc=e['pixel_acc'], mean_acc=e['mean_acc'], miou=e['miou'], iou=e['iou'],
                       records=_pct(r['records']), curve=r['curve'], wall_s=r['wall_s'], folder=str(base / b))
-        if tta and b == 'SCHP': out[b]['tta'] = evaluated(base / b, root, fmt, tta=True, device=ctx.device)
+        if tta and b == 'SCHP': out[b]['tta'] = run_scores(base / b, root, fmt, tta=True, device=ctx.device)
     return out
 
 def _pool_records(runs:list)->list:
