@@ -6,7 +6,7 @@
 
 "Set up" means: use the active virtual environment, or create ./.venv when none is active, and install hparse
 into it in editable mode with its `dev` extra (skipped when pyproject.toml has not changed since the last install)."""
-import hashlib, os, subprocess, sys, venv
+import hashlib, os, subprocess, sys, tempfile, venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -42,10 +42,11 @@ def main_job(bin_: Path) -> int:
     return run(bin_ / 'hparse', 'reproduce', '--scale', 'quick', '--out', MAIN_OUT, '--work', MAIN_WORK)
 
 def test_job(bin_: Path) -> int:
-    "nbdev-test over every notebook (slow/cuda cells skipped), then pytest tests/."
-    env = {**os.environ, 'PATH': f'{bin_}{os.pathsep}{os.environ.get("PATH", "")}', 'MPLBACKEND': 'Agg'}
-    rc = run(bin_ / 'nbdev-test', '--n-workers', '2', '--timing', env=env)
-    rc2 = run(bin_ / 'python', '-m', 'pytest', 'tests/', '-q', env=env)
+    "nbdev-test over every notebook (slow/cuda cells skipped), then pytest tests/; their temporary files go to one folder, removed at the end."
+    with tempfile.TemporaryDirectory(prefix='hparse-tests-') as tmp:  # the tests' benchmarks and runs: gigabytes, never left behind
+        env = {**os.environ, 'PATH': f'{bin_}{os.pathsep}{os.environ.get("PATH", "")}', 'MPLBACKEND': 'Agg', 'TMPDIR': tmp}
+        rc = run(bin_ / 'nbdev-test', '--n-workers', '2', '--timing', env=env)
+        rc2 = run(bin_ / 'python', '-m', 'pytest', 'tests/', '-q', env=env)
     return rc or rc2
 
 if __name__ == '__main__':
