@@ -26,7 +26,7 @@ from .data import (Items, AugParams, HIPN_AUG, DataError, find_items, split_labe
     sample_aug, affine_matrices, eval_matrix, warp_item)
 from .metrics import ConfusionMatrix
 from .losses import HIPNLoss
-from .noise import METHODS, EPS_GRID, identify_noisy, eps_curve
+from .noise import METHODS, EPS_GRID, identify_noisy, eps_curve, noise_counts, scores_from_counts
 from .models.hipn import HIPN
 from .models.io import crop_inputs, to_image_size, load_state_file, read_checkpoint, checkpoint_kind, build_model, load_weights
 from .files import atomic_save, atomic_file, atomic_json
@@ -35,8 +35,8 @@ from .recipe import papers_sgd, papers_lr, poly_schedule, make_opt, parsing_lear
 
 # %% auto #0
 __all__ = ['ARMS', 'hybrid_learner', 'predict_levels', 'pseudo_outputs', 'write_png', 'model_fingerprint', 'PseudoLabels',
-           'pseudo_label', 'noise_counts', 'scores_from_counts', 'pseudo_noise_scores', 'draw_matrix', 'HybridDataset',
-           'hybrid_dls', 'train_stage', 'hybrid_split', 'tune_eps', 'run_hybrid', 'pseudo_label_dataset']
+           'pseudo_label', 'pseudo_noise_scores', 'draw_matrix', 'HybridDataset', 'hybrid_dls', 'train_stage',
+           'hybrid_split', 'tune_eps', 'run_hybrid', 'pseudo_label_dataset']
 
 # %% ../nbs/32_hybrid.ipynb #6e54ba70
 def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
@@ -168,26 +168,6 @@ def pseudo_label(model, # parser returning (part, half, full, ...) logits
     atomic_json(pl.root/MANIFEST, {**cfg, 'complete': True, 'n_images': len(items)})
     pl.n_predicted = len(todo)
     return pl
-
-# %% ../nbs/32_hybrid.ipynb #db54ddfd
-def noise_counts(flag:torch.Tensor, # (..., H, W) bool, pixels flagged noisy
-                 pseudo:torch.Tensor, # pseudo labels
-                 truth:torch.Tensor, # ground truth, `ignore` = unlabelled
-                 ignore:int=IGNORE
-                )->torch.Tensor: # (4,) int64: tp, fp, fn, tn of the noisy class
-    "The 2x2 table of a noisy-pixel classifier against the truth (noisy = pseudo != truth)."
-    valid = (truth != ignore) & (pseudo != ignore)
-    noisy, flag = (pseudo != truth)[valid], flag.bool()[valid]
-    return torch.stack([(flag & noisy).sum(), (flag & ~noisy).sum(), (~flag & noisy).sum(), (~flag & ~noisy).sum()])
-
-def scores_from_counts(c:torch.Tensor # (4,) tp, fp, fn, tn
-                      )->dict: # the keys of `noise_identification_scores`
-    "Accuracy, precision, recall, F1, noisy and flagged fractions from an accumulated 2x2 table."
-    tp, fp, fn, tn = (int(v) for v in c)
-    n = max(1, tp + fp + fn + tn)
-    prec, rec = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    return dict(accuracy=(tp + tn) / n, precision=prec, recall=rec, f1=2 * prec * rec / max(prec + rec, 1e-12),
-                noisy_fraction=(tp + fn) / n, flagged_fraction=(tp + fp) / n)
 
 # %% ../nbs/32_hybrid.ipynb #9b66433f
 def pseudo_noise_scores(pl:PseudoLabels, # pseudo labels written by `pseudo_label`

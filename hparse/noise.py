@@ -14,8 +14,8 @@ from .metrics import upsample_to
 
 # %% auto #0
 __all__ = ['NLNL_GAMMA', 'METHODS', 'EPS_GRID', 'kl_certainty', 'neg_log_pmax', 'image_mean', 'certainty_noisy',
-           'consistency_noisy', 'nlnl_noisy', 'identify_noisy', 'noise_identification_scores', 'noise_pr_curve',
-           'eps_curve']
+           'consistency_noisy', 'nlnl_noisy', 'identify_noisy', 'noise_counts', 'scores_from_counts',
+           'noise_identification_scores', 'noise_pr_curve', 'eps_curve']
 
 # %% ../nbs/12_noise.ipynb #4636d882
 def kl_certainty(probs:torch.Tensor, # (B, C, H, W) class probabilities
@@ -102,19 +102,32 @@ def identify_noisy(part_logits:torch.Tensor, # (B, K, h, w) part logits
     return cert | cons if combine == 'or' else cert & cons
 
 # %% ../nbs/12_noise.ipynb #dc298efc
+def noise_counts(flag:torch.Tensor, # (..., H, W) bool, pixels flagged noisy
+                 pseudo:torch.Tensor, # pseudo labels
+                 truth:torch.Tensor, # ground truth, `ignore` = unlabelled
+                 ignore:int=IGNORE
+                )->torch.Tensor: # (4,) int64: tp, fp, fn, tn of the noisy class
+    "The 2x2 table of a noisy-pixel classifier against the truth (noisy = pseudo != truth)."
+    valid = (truth != ignore) & (pseudo != ignore)
+    noisy, flag = (pseudo != truth)[valid], flag.bool()[valid]
+    return torch.stack([(flag & noisy).sum(), (flag & ~noisy).sum(), (~flag & noisy).sum(), (~flag & ~noisy).sum()])
+
+def scores_from_counts(c:torch.Tensor # (4,) tp, fp, fn, tn
+                      )->dict: # the keys of `noise_identification_scores`
+    "Accuracy, precision, recall, F1, noisy and flagged fractions from an accumulated 2x2 table."
+    tp, fp, fn, tn = (int(v) for v in c)
+    n = max(1, tp + fp + fn + tn)
+    prec, rec = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    return dict(accuracy=(tp + tn) / n, precision=prec, recall=rec, f1=2 * prec * rec / max(prec + rec, 1e-12),
+                noisy_fraction=(tp + fn) / n, flagged_fraction=(tp + fp) / n)
+
 def noise_identification_scores(pred_noisy:torch.Tensor, # (B, H, W) bool, pixels flagged noisy
                                 pseudo:torch.Tensor, # (B, H, W) pseudo labels
                                 truth:torch.Tensor, # (B, H, W) ground truth, `ignore` = unlabelled
                                 ignore:int=IGNORE
                                )->dict: # accuracy, precision, recall, f1, noisy_fraction, flagged_fraction
     "Accuracy, precision, recall and F1 of the noisy class, against the truth (noisy = pseudo != truth)."
-    valid = (truth != ignore) & (pseudo != ignore)
-    noisy, flag = (pseudo != truth)[valid], pred_noisy.bool()[valid]
-    tp, fp, fn = (flag & noisy).sum().item(), (flag & ~noisy).sum().item(), (~flag & noisy).sum().item()
-    n = max(1, valid.sum().item())
-    prec, rec = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    return dict(accuracy=(n - fp - fn) / n, precision=prec, recall=rec, f1=2 * prec * rec / max(prec + rec, 1e-12),
-                noisy_fraction=noisy.sum().item() / n, flagged_fraction=flag.sum().item() / n)
+    return scores_from_counts(noise_counts(pred_noisy, pseudo, truth, ignore))
 
 # %% ../nbs/12_noise.ipynb #8ab79b01
 def noise_pr_curve(score:torch.Tensor, # (B, H, W) noise score, higher = noisier

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 from fastprogress.fastprogress import master_bar
-from ..files import atomic_text, atomic_json
+from ..files import atomic_file, atomic_text, atomic_json
 from ..recipe import papers_lr, make_opt
 from ..provenance import hardware, package_commit
 from ..schp import SCHPSettings
@@ -309,8 +309,9 @@ def save_figure(fig, folder, name:str)->Path:
     "Write `folder/figures/name.png` and close the figure."
     import matplotlib.pyplot as plt
     d = Path(folder) / 'figures'; d.mkdir(parents=True, exist_ok=True)
-    p = d / f'{name}.png'; tmp = d / f'.{name}.tmp.png'
-    fig.savefig(tmp, dpi=100, bbox_inches='tight'); plt.close(fig); os.replace(tmp, p)
+    p = d / f'{name}.png'
+    with atomic_file(p) as f: fig.savefig(f, format='png', dpi=100, bbox_inches='tight')
+    plt.close(fig)
     return p
 
 def scale_note(res:dict, # a result with `provenance`
