@@ -15,8 +15,9 @@ from torch import nn
 import timm
 
 # %% auto #0
-__all__ = ['BACKBONES', 'SHIPPED_DIR', 'STEM', 'ConvBNAct', 'dilate_layer4', 'pad_to_multiple', 'load_weights_file',
-           'file_sha256', 'shipped_weights', 'shipped_path', 'resolve_pretrained', 'create_backbone', 'freeze_stem']
+__all__ = ['BACKBONES', 'SHIPPED_DIR', 'STEM', 'ConvBNAct', 'dilate_layer4', 'pad_divisible', 'pad_to_multiple',
+           'load_weights_file', 'file_sha256', 'shipped_weights', 'shipped_path', 'resolve_pretrained',
+           'create_backbone', 'freeze_stem']
 
 # %% ../../nbs/20_models.backbones.ipynb #89f0d147
 class ConvBNAct(nn.Sequential):
@@ -57,10 +58,13 @@ def dilate_layer4(m:nn.Module, # a timm ResNet (features_only or not)
     return m
 
 # %% ../../nbs/20_models.backbones.ipynb #a369062c
+def pad_divisible(x:torch.Tensor, k:int)->torch.Tensor:
+    "`x` zero-padded on the right and bottom to sides divisible by `k`."
+    return torch.nn.functional.pad(x, (0, -x.shape[-1] % k, 0, -x.shape[-2] % k))
+
 def _pad_input(m, args):
-    x, k = args[0], m.pad_multiple
-    m._in_hw = x.shape[-2:]
-    return (torch.nn.functional.pad(x, (0, -x.shape[-1] % k, 0, -x.shape[-2] % k)),) + tuple(args[1:])
+    m._in_hw = args[0].shape[-2:]
+    return (pad_divisible(args[0], m.pad_multiple),) + tuple(args[1:])
 
 def _crop_output(m, args, out):
     (h, w), red = m._in_hw, m.feature_info.reduction()

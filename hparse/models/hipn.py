@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import store_attr
 from ..labels import Hierarchy, Taxonomy, get_taxonomy
-from .backbones import create_backbone, ConvBNAct
+from .backbones import create_backbone, ConvBNAct, pad_divisible
 from .context import ASPP
 
 # %% auto #0
@@ -159,7 +159,7 @@ class HIPN(nn.Module):
         "HRNetV2 representation X: all branches upsampled to stride 4 and concatenated, (B, sum(channels), H/4, W/4)."
         (H, W), red = x.shape[-2:], self.backbone.feature_info.reduction()
         s = max(red)
-        fs = self.backbone(F.pad(x, (0, -W % s, 0, -H % s)))  # HRNet's fuse layers need sides divisible by 32
+        fs = self.backbone(pad_divisible(x, s))  # HRNet's fuse layers need sides divisible by 32
         size = fs[0].shape[-2:]
         X = torch.cat([fs[0]] + [F.interpolate(f, size=size, mode='bilinear', align_corners=False) for f in fs[1:]], 1)
         return X[..., :-(-H // red[0]), :-(-W // red[0])]  # crop the padding: ceil(H/4) x ceil(W/4), 473 -> 119
