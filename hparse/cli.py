@@ -224,7 +224,7 @@ def _add_train(p):
     p.add_argument('--format', dest='fmt', choices=FORMATS, default=None, help='dataset layout (default: lip for ace2p, ppp for hipn)')
     p.add_argument('--labels', default=None, help='training label folder (e.g. train_segmentations_mix for noisy benchmark labels)')
     p.add_argument('--clean', default=None, help='folder of the clean truth of --labels, to record how SCHP changes the labels')
-    p.add_argument('--out', default='runs/train', help='output folder: checkpoint.pth, log.csv, log.json, model.pth, result.json')
+    p.add_argument('--out', default='runs/train', help='output folder: the checkpoint, the epoch log (log.csv, log.json), the model file and the result file')
     p.add_argument('--epochs', type=at_least(1), default=150, help='training epochs')
     p.add_argument('--size', type=at_least(32), default=473, help='square training crop side, pixels')
     p.add_argument('--bs', type=at_least(1), default=8, help='images per batch'); p.add_argument('--lr', type=float, default=7e-3, help='peak learning rate')
@@ -359,7 +359,7 @@ def _scores_text(scores:dict, table)->str:
 @_args(_add_eval)
 def eval_cmd(args):
     from hparse.inference import evaluate, SYNTH_LIP
-    from hparse.learner import atomic_text
+    from hparse.files import atomic_json
     if not Path(args.weights).is_file(): raise UserError(f"{args.weights}: no such weights file")
     if args.json: out_file(args.json, '--json')
     root = Path(args.root or SYNTH_LIP)
@@ -367,7 +367,7 @@ def eval_cmd(args):
     scores, table = evaluate(_load(args), root, args.fmt, args.split, tta=args.tta, labels=args.labels, bs=args.bs,
                              device=args.device, progress=sys.stdout.isatty())
     print(_scores_text(scores, table))
-    if args.json: atomic_text(args.json, json.dumps(dict(scores=scores, per_class=table.to_dict()), indent=1, default=float))
+    if args.json: atomic_json(args.json, dict(scores=scores, per_class=table.to_dict()), default=float)
     return 0
 
 # %% ../nbs/90_cli.ipynb #751cc765

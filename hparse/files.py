@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['atomic_file', 'atomic_save', 'atomic_text', 'atomic_json']
+__all__ = ['atomic_file', 'atomic_save', 'atomic_text', 'json_value', 'atomic_json']
 
 # %% ../nbs/05_files.ipynb #a7c85a6b
 @contextmanager
@@ -36,6 +36,12 @@ def atomic_text(path:str|Path, text:str):
     "Write `text` to `path` atomically."
     with atomic_file(path, 'w') as f: f.write(text)
 
-def atomic_json(path:str|Path, obj, default=None):
+def json_value(o):
+    "A value JSON does not know, as JSON writes it: tensors and arrays as lists, NumPy scalars as numbers, anything else as text."
+    if hasattr(o, 'tolist'): return o.tolist()
+    if hasattr(o, 'item'): return o.item()
+    return str(o)
+
+def atomic_json(path:str|Path, obj, default=json_value):
     "Write `obj` as indented JSON to `path` atomically (`default`: how values JSON does not know are written, as in `json.dumps`)."
     atomic_text(path, json.dumps(obj, indent=1, default=default))

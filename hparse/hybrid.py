@@ -55,8 +55,8 @@ def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
                   )->Learner:
     "A fastai Learner with HIPN's recipe: `HIPNLoss` (hybrid when batches carry noisy masks), SGD, poly schedule, parsing metrics."
     tax = get_taxonomy(tax)
-    return parsing_learner(dls, model, HIPNLoss(tax, alpha=alpha, **loss_kw), tax.n, path, opt_func or papers_sgd(mom, wd), cpu_bf16,
-                           lr=lr, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *L(cbs)])
+    return parsing_learner(dls, model, HIPNLoss(tax, alpha=alpha, **loss_kw), tax.n, path=path, opt_func=opt_func or papers_sgd(mom, wd),
+                           cpu_bf16=cpu_bf16, lr=lr, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *L(cbs)])
 
 # %% ../nbs/32_hybrid.ipynb #332d6b16
 @torch.no_grad()
@@ -272,7 +272,7 @@ def train_stage(learn:Learner, # the learner of this stage
                 progress:bool=True,
                 ckpt_every_s:float|None=None # checkpoint by time instead of every epoch (`fit_run`)
                )->dict: # per-epoch history and final validation scores
-    "Fit with a checkpoint every epoch; a finished stage (`done.json`) is loaded instead of trained again."
+    "Fit with a checkpoint every epoch; a finished stage (its `STAGE_DONE` file) is loaded instead of trained again."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     _check_config(folder/STAGE_CONFIG, cfg)
     if (done := finished(folder, STAGE_DONE)) is not None:
@@ -331,12 +331,12 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                arm:str='hl', # 'labeled' (primary only), 'pl' (positive learning on all pseudo labels), 'hl' (hybrid)
                method:str='both', # noise identification of the 'hl' arm: 'certainty', 'consistency', 'both', 'nlnl'
                epochs:int|tuple=150, # epochs of the primary and the retraining stage (one number: both)
-               size:int=473, bs:int=8, # crop size, batch size
+               size:int=473, # crop size
                backbone:str='hrnet_w48', # HIPN backbone (`create_backbone` name; 'hrnet_small' on a CPU)
                out:str|Path='runs/hybrid', # output folder (shared by the arms of one split)
                seed:int=0, device=None, # split and training seed; device (default: fastai's default device)
                C:int=64, stages:int=3, # HIPN channels and stages
-               pretrained:bool|str=False, # backbone weights: True (timm download) or a local file
+               pretrained:bool|str=False, bs:int=8, # backbone weights (True: timm download, or a local file); batch size
                lr:float|None=None, # base learning rate (default: `papers_lr('hipn', bs)`)
                retrain_lr:float|None=None, # learning rate of the retraining from the primary model (default: `lr`)
                alpha:float=0.5, # Eq. 5 weight of positive learning
@@ -346,9 +346,9 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                unlabeled:str='train', # pseudo-labeled images: 'train' (rest of the training split) or 'val' (Table 2's protocol)
                eps:float|str=0.1, # certainty smoothing of the noisy masks, or 'tune' (chosen on the `tune_frac` held-out images)
                tune_frac:float=0., # labeled fraction held out from the primary model to tune eps (rejoins for retraining)
+               cbs=None, # extra callbacks of the retraining learner
                opt:str='sgd', cpu_bf16:bool=False, # optimiser of both stages (`make_opt`: the papers' 'sgd', or 'adamw'); CPU bf16
-               ckpt_every_s:float|None=None, # checkpoint by time instead of every epoch
-               cbs=None, progress:bool=True # extra callbacks of the retraining learner; progress bars
+               ckpt_every_s:float|None=None, progress:bool=True # checkpoint by time instead of every epoch; progress bars
               )->dict: # what `result_<arm>[_<method>].json` holds
     "Semi-supervised HIPN, one arm of Table 2 or 3: primary model, pseudo labels, noise identification, retraining."
     _check_run(arm, method, frac, init, unlabeled, eps, tune_frac)

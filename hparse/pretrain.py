@@ -29,9 +29,9 @@ from .synth import Layer, Scene, PATTERNS, sample_material, sample_pose, sample_
 from .metrics import parsing_metrics
 from .models.backbones import ConvBNAct, create_backbone, file_sha256
 from .learner import CheckpointCallback, EpochLog
+from .run import CHECKPOINT
 from .provenance import hardware, package_commit
 from .files import atomic_save, atomic_json
-import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['SHAPES', 'PRETRAIN_KEY', 'FINETUNE', 'FINETUNE_OPTIMISERS', 'shape_layer', 'pretrain_scene', 'pretrain_example',
@@ -195,7 +195,7 @@ def pretrain(backbone:str='resnet18', # a `create_backbone` name
     learn = pretrain_learner(backbone, seed, n, n_val, size, bs, out, device, progress)
     epochs = max(1, math.ceil(steps / len(learn.dls.train)))
     clock = WallClock()
-    cbs = [CheckpointCallback(out.resolve() / 'checkpoint.pth', resume=resume), EpochLog(out), clock, *(cbs or [])]
+    cbs = [CheckpointCallback(out.resolve() / CHECKPOINT, resume=resume), EpochLog(out), clock, *(cbs or [])]
     if not progress: learn.remove_cb(learn.progress); learn.logger = noop
     learn.fit_one_cycle(epochs, lr, cbs=cbs)
     cfg = dict(backbone=backbone, seed=seed, n=n, n_val=n_val, size=size, bs=bs, lr=lr, epochs=epochs,
@@ -206,7 +206,6 @@ def pretrain(backbone:str='resnet18', # a `create_backbone` name
                 log=cbs[1].rows, wall_s=round(clock.seconds, 1), resumed_at_epoch=clock.resumed_at, hardware=hardware(), commit=commit,
                 date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
     return save_shipped(learn.model.backbone, out / f'{name}.pth', prov)
-
 
 
 # %% ../nbs/34_pretrain.ipynb #12b303ea
@@ -221,7 +220,8 @@ def finetune_curve(model:str='ace2p', # 'ace2p' (on the LIP layout) or 'hipn' (o
                    progress:bool=False, **kwargs # more learner arguments (`backbone`, `variant`, `model_kwargs`, `loss_func`)
                   )->dict: # steps, val_miou (percent), pixel_acc, mean_acc after each epoch, and the final per-class IoU
     "Train `model` from `pretrained` with the papers' optimiser; its validation curve."
-    from hparse.train import ace2p_learner, hipn_learner, papers_lr
+    from hparse.train import ace2p_learner, hipn_learner
+    from hparse.recipe import papers_lr
     if opt not in ('adamw', 'sgd'): raise ValueError(f"opt must be 'adamw' or 'sgd', got {opt!r}")
     lr = (3e-3 if opt == 'adamw' else papers_lr(model, bs)) if lr is None else lr
     set_seed(seed, reproducible=True)
@@ -278,7 +278,7 @@ def finetune_experiment(model:str='ace2p', # a key of FINETUNE
                              optimiser=FINETUNE_OPTIMISERS[cfg.get('opt', 'adamw')][model],
                              wall_s=round(time.time() - t0, 1), hardware=hardware(), torch=torch.__version__, threads=torch.get_num_threads(),
                              commit=commit, date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
-    atomic_json(Path(out) / f"{name or f'finetune_{model}'}.json", res, default=str)
+    atomic_json(Path(out) / f"{name or f'finetune_{model}'}.json", res)
     return res
 
 # %% ../nbs/34_pretrain.ipynb #65feffb2
@@ -292,6 +292,7 @@ def finetune_reading(res:dict, at:int=300)->str:
 def plot_finetune(results:dict, # model -> `finetune_experiment` result
                   figsize=(13, 3.6)):
     "Validation mIoU against steps, from scratch and from the shipped weights, one panel per model."
+    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, len(results), figsize=figsize, squeeze=False)
     for ax, (m, r) in zip(axs[0], results.items()):
         for arm, st in (('scratch', '--o'), ('pretrained', '-o')): ax.plot(r[arm]['steps'], r[arm]['val_miou'], st, label=arm, ms=3)

@@ -1,4 +1,4 @@
-"""Both papers' optimiser, learning rate and poly schedule, bf16 on CPUs that have it, and `parsing_learner`, the one factory every hparse learner is built with.
+"""Both papers' optimiser, learning rate and poly schedule, bf16 on CPUs that have it, and `parsing_learner`, the one factory of every parser learner (`hparse.train`'s and `hparse.hybrid`'s).
 
 Docs: https://hparse.github.io/hparse/recipe.html.md"""
 

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from fastai.learner import Learner
 from fastai.distributed import rank_distrib
-from .learner import CheckpointCallback, EpochLog, atomic_text
+from .learner import CheckpointCallback, EpochLog
+from .files import atomic_json
 
 # %% auto #0
 __all__ = ['CHECKPOINT', 'MODEL', 'RESULT', 'STAGE_DONE', 'STAGE_CONFIG', 'MANIFEST', 'finished', 'fit_run']
@@ -48,5 +49,5 @@ def fit_run(learn:Learner, # the learner of the run
     fit(learn, run_cbs)
     if rank_distrib() == 0: save(learn, folder/MODEL)
     res = result(learn)
-    if rank_distrib() == 0: atomic_text(folder/marker, json.dumps(res, indent=1, default=json_default))
+    if rank_distrib() == 0: atomic_json(folder/marker, res, default=json_default)
     return res

@@ -16,7 +16,8 @@ from fastai.callback.schedule import SchedCos, SchedLin, combine_scheds, ParamSc
 from .labels import IGNORE
 from .metrics import final_logits, upsample_to, ConfusionMatrix
 from .losses import one_hot_labels
-from .learner import unwrap, all_reduce_, is_distributed, atomic_file
+from .learner import unwrap, all_reduce_, is_distributed
+from .files import atomic_file
 from .data import ParsingDataset, BatchAffine, Items
 from .models.io import normalize
 from fastai.distributed import rank_distrib, num_distrib
@@ -278,7 +279,7 @@ class SCHPSettings:
     start:int|None=None # epochs of the initial stage before the first cycle (Sec. 3.3; None: 2/3 of the run, SCHP's 100 of 150)
     cycle_len:int|None=None # T, epochs per cycle of the cyclic learning rate (Eq. 5; None: a fifth of the rest, SCHP's 10)
     warmup:int|None=None # epochs of linear warm-up before the initial stage's cosine (Sec. 4.1; None: n_epoch // 15, SCHP's 10 of 150)
-    cycles:int|None=None # M, a fixed number of cycles in the last third of the run (then `start` follows; SCHP: M = 5)
+    cycles:int|None=None # M, a fixed number of cycles ending the run: `start` then follows and is ignored (SCHP: M = 5)
     restart:float=1.0 # eta_max of each cycle restart as a fraction of lr (Eq. 5: 1, the paper; 0.5, the public code)
     aggregate:bool=True # online model aggregation at each cycle end (Eq. 6); False: the teacher is the current model
     refine:str|None='online' # label refinement (Eq. 7): 'online' (every batch), 'offline' (once per cycle) or None

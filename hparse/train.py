@@ -143,7 +143,7 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
                    partial(_train_result, t0=t0, cfg=cfg), resume=resume)
 
 def _train_result(learn:Learner, t0:float, cfg:dict)->dict:
-    "What `result.json` holds: the configuration, the final validation scores, the SCHP cycle records, the wall time and the hardware."
+    "What the result file (`RESULT`) holds: the configuration, the final validation scores, the SCHP cycle records, the wall time and the hardware."
     vals = learn.validate()  # the final model: after SCHP, the aggregated one
     final = dict(zip(['valid_loss'] + [m.name for m in learn.metrics], map(float, vals)))
     return dict(cfg, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1), hardware=hardware(),

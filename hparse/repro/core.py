@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/repro.core.html.md"""
 
 # %% ../../nbs/50_repro.core.ipynb #1f42b658
 from __future__ import annotations
-import json, os, time, datetime
+import json, time, datetime
 import numpy as np
 from dataclasses import dataclass, asdict, replace, field
 from functools import lru_cache
@@ -250,15 +250,9 @@ def result_path(folder, name:str)->Path: return Path(folder) / f'{name}.json'
 
 def save_result(folder, name:str, res:dict)->Path:
     "Write a result atomically as JSON."
-    p = result_path(folder, name); p.parent.mkdir(parents=True, exist_ok=True)
-    atomic_json(p, res, default=_json_value)
+    p = result_path(folder, name)
+    atomic_json(p, res)
     return p
-
-def _json_value(o):
-    if isinstance(o, torch.Tensor): return o.tolist()
-    if hasattr(o, 'item'): return o.item()
-    if isinstance(o, Path): return str(o)
-    return str(o)
 
 def load_result(folder, name:str)->dict|None:
     "A result written by `save_result`, or None when the experiment has not been run."

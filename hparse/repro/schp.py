@@ -85,7 +85,7 @@ class RefinedLabels(Callback):
         for i, l in zip(self.idx, lab): save_label_png(l.cpu().numpy().astype(np.uint8), self.folder / f'{ds.items.ids[i]}_cycle{schp.paper_m}.png')
 
 # %% ../../nbs/51_repro.schp.ipynb #0bf32bfd
-def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
+def schp_run(folder, # the run's folder: checkpoint, log, model file and result file (`hparse.run`)
              root, fmt:str='lip', backbone:str='resnet18', context:str='psp',
              schp:SCHPSettings|None=None, # SCHP's switches and plan (Table 4: `branch_settings`; None: the defaults, scaled to `epochs`)
              labels:str|None=None, clean:str|None=None, # training labels, and their clean truth (label-quality records)
@@ -127,7 +127,7 @@ def schp_run(folder, # the run's folder: checkpoint, log, model.pth, result.json
                                      restart=schp.restart, records=learn.schp_records,
                                      curve=learning_curve(folder), wall_s=round(time.time() - t0, 1)),
                   cbs=extra, json_default=float, ckpt_every_s=ckpt_every_s)
-    ckpt.unlink(missing_ok=True)  # finished: `model.pth` and `result.json` are what is reused
+    ckpt.unlink(missing_ok=True)  # finished: the model file and the result file are what is reused
     return res
 
 def learning_curve(folder)->dict:
