@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from fastai.learner import Learner
 from fastai.optimizer import Adam
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelFitException
 from fastai.data.core import DataLoaders
 from fastai.data.core import TfmdDL
 from fastai.data.transforms import Normalize
@@ -32,12 +32,13 @@ from .learner import CheckpointCallback, EpochLog
 from .run import CHECKPOINT
 from .provenance import hardware, package_commit
 from .files import atomic_save, atomic_json
+from .synth import make_benchmark
 
 # %% auto #0
 __all__ = ['SHAPES', 'PRETRAIN_KEY', 'FINETUNE', 'FINETUNE_OPTIMISERS', 'shape_layer', 'pretrain_scene', 'pretrain_example',
            'pretrain_arrays', 'PretrainDataset', 'pretrain_dls', 'PretrainNet', 'pretrain_loss', 'save_shipped',
-           'WallClock', 'pretrain_learner', 'pretrain', 'finetune_curve', 'finetune_comparison', 'finetune_experiment',
-           'finetune_reading', 'plot_finetune']
+           'WallClock', 'pretrain_learner', 'pretrain', 'StopAfter', 'finetune_curve', 'finetune_comparison',
+           'finetune_experiment', 'finetune_probes', 'finetune_reading', 'plot_finetune']
 
 # %% ../nbs/34_pretrain.ipynb #b7e992f4
 SHAPES = ('background', 'ellipse', 'quad', 'triangle', 'bar', 'polygon', 'person')  # shape classes of the pretraining task
@@ -209,6 +210,13 @@ def pretrain(backbone:str='resnet18', # a `create_backbone` name
 
 
 # %% ../nbs/34_pretrain.ipynb #12b303ea
+class StopAfter(Callback):
+    "End the fit after `n` epochs, whatever the schedule's length: the start of a longer run's curve."
+    order = 100  # after the recorder and the epoch log
+    def __init__(self, n:int): self.n = n
+    def after_epoch(self):
+        if self.epoch + 1 >= self.n: raise CancelFitException()
+
 def finetune_curve(model:str='ace2p', # 'ace2p' (on the LIP layout) or 'hipn' (on the PASCAL-Person-Part layout)
                    root=None, # dataset root of that layout
                    pretrained:bool|str=False, # backbone start: False (random) or anything `create_backbone` takes
@@ -217,6 +225,7 @@ def finetune_curve(model:str='ace2p', # 'ace2p' (on the LIP layout) or 'hipn' (o
                    lr:float|None=None, # default: 3e-3 for AdamW; for SGD the papers' 7e-3 scaled to the batch (`papers_lr`)
                    size:int=64, bs:int=16, seed:int=0,
                    out:str|Path='runs/finetune', # run folder (log.csv / log.json)
+                   stop_after:int|None=None, # train only the first `stop_after` epochs of the `epochs`-epoch schedule (a probe)
                    progress:bool=False, **kwargs # more learner arguments (`backbone`, `variant`, `model_kwargs`, `loss_func`)
                   )->dict: # steps, val_miou (percent), pixel_acc, mean_acc after each epoch, and the final per-class IoU
     "Train `model` from `pretrained` with the papers' optimiser; its validation curve."
@@ -230,9 +239,10 @@ def finetune_curve(model:str='ace2p', # 'ace2p' (on the LIP layout) or 'hipn' (o
     learn = mk(root, 'lip' if model == 'ace2p' else 'ppp', size=size, bs=bs, pretrained=pretrained, path=out, **kwargs)
     if not progress: learn.remove_cb(learn.progress); learn.logger = noop
     log, t0 = EpochLog(out), time.time()
-    if opt == 'adamw': learn.fit_one_cycle(epochs, lr, cbs=[log])
-    elif model == 'ace2p': learn.fit_schp(epochs, lr, schp=False, cbs=[log])
-    else: learn.fit_poly(epochs, lr, cbs=[log])
+    cbs = [log] + ([StopAfter(stop_after)] if stop_after else [])
+    if opt == 'adamw': learn.fit_one_cycle(epochs, lr, cbs=cbs)
+    elif model == 'ace2p': learn.fit_schp(epochs, lr, schp=False, cbs=cbs)
+    else: learn.fit_poly(epochs, lr, cbs=cbs)
     n = len(learn.dls.train)
     iou = learn.metrics[0].cm.compute()['iou']
     return dict(steps=[(r['epoch'] + 1) * n for r in log.rows], val_miou=[round(100 * r['mIoU'], 2) for r in log.rows],
@@ -255,6 +265,21 @@ FINETUNE_OPTIMISERS = dict(  # how each `finetune_curve` optimiser is described 
     sgd=dict(ace2p="the papers' SGD (momentum 0.9, wd 5e-4), lr 7e-3 x 16/36, SCHP warm-up + cosine (Eq. 5)",
              hipn="the papers' SGD (momentum 0.9, wd 5e-4), lr 7e-3, poly 0.9"))
 
+def _finetune_root(model:str, work:Path, size:int, n:int, n_val:int, seed:int, progress:bool)->Path:
+    "The dataset root of `model`'s fine-tuning benchmark in `work` (written the first time)."
+    data = work / 'data'
+    if not (data / 'summary.json').exists():
+        make_benchmark(data, n=n if model == 'ace2p' else 1, size=size, seed=seed, noise=(), n_val=n_val if model == 'ace2p' else 1,
+                       n_ppp=n if model == 'hipn' else 1, n_ppp_val=n_val if model == 'hipn' else 1, progress=progress, samples=False)
+    return data / ('lip' if model == 'ace2p' else 'ppp')
+
+def _finetune_provenance(model:str, cfg:dict, n:int, n_val:int, size:int, seed:int, epochs:int, t0:float, commit)->dict:
+    return dict(data=dict(layout='lip' if model == 'ace2p' else 'ppp', n_train=n, n_val=n_val, size=size, seed=seed, labels='clean',
+                          benchmark='synthetic'),
+                learner=dict(cfg), epochs=epochs, optimiser=FINETUNE_OPTIMISERS[cfg.get('opt', 'adamw')][model],
+                wall_s=round(time.time() - t0, 1), hardware=hardware(), torch=torch.__version__, threads=torch.get_num_threads(),
+                commit=commit, date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
+
 def finetune_experiment(model:str='ace2p', # a key of FINETUNE
                         out:str|Path='results/pretrain', # writes OUT/finetune_<model>.json
                         work:str|Path='runs/finetune', # benchmark and runs
@@ -262,23 +287,25 @@ def finetune_experiment(model:str='ace2p', # a key of FINETUNE
                         name:str|None=None, # result name (default 'finetune_<model>')
                         **overrides)->dict:
     "Both arms of the fine-tuning comparison of `model` on a benchmark of its own; the result with its provenance."
-    from hparse.synth import make_benchmark
     cfg = {**FINETUNE[model], **overrides}
     size, work = cfg.pop('size'), Path(work) / model
-    data = work / 'data'
-    if not (data / 'summary.json').exists():
-        make_benchmark(data, n=n if model == 'ace2p' else 1, size=size, seed=seed, noise=(), n_val=n_val if model == 'ace2p' else 1,
-                       n_ppp=n if model == 'hipn' else 1, n_ppp_val=n_val if model == 'hipn' else 1, progress=progress, samples=False)
-    t0, commit = time.time(), package_commit()
-    res = finetune_comparison(model, data / ('lip' if model == 'ace2p' else 'ppp'), out=work, epochs=epochs, size=size, seed=seed,
-                              progress=progress, **cfg)
-    res['provenance'] = dict(data=dict(layout='lip' if model == 'ace2p' else 'ppp', n_train=n, n_val=n_val, size=size, seed=seed,
-                                       labels='clean', benchmark='synthetic'),
-                             learner={k: v for k, v in cfg.items()}, epochs=epochs,
-                             optimiser=FINETUNE_OPTIMISERS[cfg.get('opt', 'adamw')][model],
-                             wall_s=round(time.time() - t0, 1), hardware=hardware(), torch=torch.__version__, threads=torch.get_num_threads(),
-                             commit=commit, date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
+    root, t0, commit = _finetune_root(model, work, size, n, n_val, seed, progress), time.time(), package_commit()
+    res = finetune_comparison(model, root, out=work, epochs=epochs, size=size, seed=seed, progress=progress, **cfg)
+    res['provenance'] = _finetune_provenance(model, cfg, n, n_val, size, seed, epochs, t0, commit)
     atomic_json(Path(out) / f"{name or f'finetune_{model}'}.json", res)
+    return res
+
+def finetune_probes(probes:dict, # name -> the `finetune_curve` arguments that differ from the comparison's (pretrained, fix_stem, ...)
+                    model:str='ace2p', out:str|Path='results/pretrain', work:str|Path='runs/finetune',
+                    epochs:int=10, stop_after:int=3, # the first `stop_after` epochs of the comparison's `epochs`-epoch schedule
+                    n:int=1600, n_val:int=200, seed:int=0, progress:bool=False, name:str|None=None)->dict:
+    "The start of `model`'s fine-tuning curve under other settings, on the comparison's data and schedule: what else was tried."
+    cfg = dict(FINETUNE[model]); size, work = cfg.pop('size'), Path(work) / model
+    root, t0, commit = _finetune_root(model, work, size, n, n_val, seed, progress), time.time(), package_commit()
+    res = {k: finetune_curve(model, root, **{**cfg, **v}, epochs=epochs, stop_after=stop_after, size=size, seed=seed,
+                             out=work / 'probes' / k, progress=progress) for k, v in probes.items()}
+    res['provenance'] = dict(_finetune_provenance(model, cfg, n, n_val, size, seed, epochs, t0, commit), probes=probes, stop_after=stop_after)
+    atomic_json(Path(out) / f"{name or f'finetune_{model}_probes'}.json", res)
     return res
 
 # %% ../nbs/34_pretrain.ipynb #65feffb2
