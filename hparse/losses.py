@@ -64,8 +64,8 @@ def lovasz_softmax(probs:torch.Tensor, # (B, C, H, W) softmax probabilities at t
     return loss[sel].mean() if sel.any() else probs.sum() * 0
 
 def resize_labels(target:torch.Tensor, size:tuple)->torch.Tensor:
-    "Labels (B, H, W) resized to `size` by nearest neighbour (ignore kept)."
-    return F.interpolate(target[:, None].float(), size=tuple(size), mode='nearest')[:, 0].to(target.dtype)
+    "Labels (B, H, W) resized to `size` by the pixel nearest each output cell's centre (ignore kept): the cells the bilinear logits stand for."
+    return F.interpolate(target[:, None].float(), size=tuple(size), mode='nearest-exact')[:, 0].to(target.dtype)
 
 def lovasz_loss(logits, target, ignore:int=IGNORE,
                 at:str='label', # 'label': logits upsampled to the labels (SCHP); 'logits': labels resized to the logits

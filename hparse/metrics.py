@@ -13,7 +13,7 @@ from .labels import IGNORE
 
 # %% auto #0
 __all__ = ['final_logits', 'upsample_to', 'to_mask', 'confusion_matrix', 'scores_from_confusion', 'ConfusionMatrix',
-           'ParsingMetric', 'parsing_metrics']
+           'oracle_logits', 'stride_ceiling', 'ParsingMetric', 'parsing_metrics']
 
 # %% ../nbs/10_metrics.ipynb #a96e393b
 def final_logits(pred):
@@ -85,6 +85,27 @@ class ConfusionMatrix:
         import pandas as pd
         s = self.compute()
         return pd.DataFrame(dict(iou=s['iou'].numpy(), acc=s['acc'].numpy()), index=list(classes or range(self.n)))
+
+# %% ../nbs/10_metrics.ipynb #96a2a10f
+def oracle_logits(target:torch.Tensor, # (B, H, W) labels, `ignore` for unlabelled pixels
+                  n:int, # number of classes K
+                  stride:int, # output stride of the parser
+                  ignore:int=IGNORE
+                 )->torch.Tensor: # (B, K, ceil(H / stride), ceil(W / stride)) class fractions per cell
+    "The logits of a perfect parser at `stride`: each cell's class fractions (one-hot labels average-pooled, unlabelled pixels left out)."
+    t = torch.where(target == ignore, n, target).long()
+    oh = F.one_hot(t, n + 1).movedim(-1, 1).float()[:, :n]
+    return F.avg_pool2d(oh, stride, stride, ceil_mode=True)
+
+def stride_ceiling(targets, # an iterable of (B, H, W) label batches
+                   n:int, # number of classes K
+                   stride:int, # output stride
+                   ignore:int=IGNORE
+                  )->dict: # `scores_from_confusion` of the perfect stride-`stride` parser
+    "Scores (per-class IoU included) of a perfect parser whose logits sit at `stride`, as the metric upsamples them."
+    cm = ConfusionMatrix(n, ignore)
+    for t in targets: cm.update(oracle_logits(t, n, stride, ignore), t)
+    return cm.compute()
 
 # %% ../nbs/10_metrics.ipynb #82843804
 class ParsingMetric(Metric):

@@ -25,7 +25,7 @@ from fastai.torch_core import TensorImage, TensorMask, set_seed
 from fastai.callback.schedule import fit_one_cycle
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import noop
-from .synth import Layer, Scene, PATTERNS, sample_material, sample_pose, sample_outfit, _Person, _place, rasterize, paint_scene
+from .synth import Layer, Scene, PATTERNS, LOOKS, sample_material, sample_pose, sample_outfit, _Person, _place, rasterize, paint_scene
 from .metrics import parsing_metrics
 from .models.backbones import ConvBNAct, create_backbone, file_sha256
 from .learner import CheckpointCallback, EpochLog
@@ -77,7 +77,7 @@ def pretrain_scene(rng:np.random.Generator, # random generator
               for _ in range(rng.integers(3, 11))]
     if rng.random() < p_person:
         cx, top, h = _place(rng, size, 'ppp' if rng.random() < .5 else 'lip', 1)[0]
-        person = _Person(sample_pose(rng), sample_outfit(rng, bg.c1), cx, top, h).layers()
+        person = _Person(sample_pose(rng), sample_outfit(rng, bg.c1, LOOKS[1]), cx, top, h, LOOKS[1]).layers()  # the shipped weights' people
         at = int(rng.integers(len(layers) + 1))  # some primitives in front of the person, some behind
         layers[at:at] = [dataclasses.replace(l, lip=SHAPES.index('person'), ppp=SHAPES.index('person')) for l in person]
     return Scene(size, bg, layers)
@@ -265,12 +265,13 @@ FINETUNE_OPTIMISERS = dict(  # how each `finetune_curve` optimiser is described 
     sgd=dict(ace2p="the papers' SGD (momentum 0.9, wd 5e-4), lr 7e-3 x 16/36, SCHP warm-up + cosine (Eq. 5)",
              hipn="the papers' SGD (momentum 0.9, wd 5e-4), lr 7e-3, poly 0.9"))
 
-def _finetune_root(model:str, work:Path, size:int, n:int, n_val:int, seed:int, progress:bool)->Path:
-    "The dataset root of `model`'s fine-tuning benchmark in `work` (written the first time)."
+def _finetune_root(model:str, work:Path, size:int, n:int, n_val:int, seed:int, progress:bool, version:int=1)->Path:
+    "The dataset root of `model`'s fine-tuning benchmark in `work` (written the first time; version 1, that of the committed comparisons)."
     data = work / 'data'
     if not (data / 'summary.json').exists():
         make_benchmark(data, n=n if model == 'ace2p' else 1, size=size, seed=seed, noise=(), n_val=n_val if model == 'ace2p' else 1,
-                       n_ppp=n if model == 'hipn' else 1, n_ppp_val=n_val if model == 'hipn' else 1, progress=progress, samples=False)
+                       n_ppp=n if model == 'hipn' else 1, n_ppp_val=n_val if model == 'hipn' else 1, progress=progress, samples=False,
+                       version=version)
     return data / ('lip' if model == 'ace2p' else 'ppp')
 
 def _finetune_provenance(model:str, cfg:dict, n:int, n_val:int, size:int, seed:int, epochs:int, t0:float, commit)->dict:

@@ -17,11 +17,12 @@ from fastprogress.fastprogress import progress_bar
 from .labels import LIP, PPP, colorize, legend_handles
 
 # %% auto #0
-__all__ = ['JOINTS', 'POSE_KINDS', 'VIEWS', 'BONES', 'TOP', 'PATTERNS', 'N_BANK', 'SKIN', 'HAIR', 'OUTFIT_P', 'LIP_ID', 'PPP_ID',
-           'NOISE_KINDS', 'CONFUSABLE', 'SMALL_PARTS', 'Pose', 'sample_pose', 'texture_bank', 'Material',
-           'sample_material', 'paint', 'Outfit', 'sample_outfit', 'Layer', 'person_layers', 'Scene', 'sample_scene',
-           'rasterize', 'scene_labels', 'paint_scene', 'render_example', 'noise_boundary', 'noise_lr', 'noise_confuse',
-           'noise_missing', 'add_noise', 'make_benchmark', 'plot_samples']
+__all__ = ['JOINTS', 'POSE_KINDS', 'VIEWS', 'BONES', 'TOP', 'PATTERNS', 'N_BANK', 'SKIN', 'HAIR', 'OUTFIT_P', 'LOOKS',
+           'BENCHMARK_VERSION', 'LIP_ID', 'PPP_ID', 'NOISE_KINDS', 'CONFUSABLE', 'SMALL_PARTS', 'Pose', 'sample_pose',
+           'texture_bank', 'Material', 'sample_material', 'paint', 'Outfit', 'sample_outfit', 'Look', 'get_look',
+           'Layer', 'person_layers', 'Scene', 'sample_scene', 'rasterize', 'scene_labels', 'paint_scene',
+           'render_example', 'noise_boundary', 'noise_lr', 'noise_confuse', 'noise_missing', 'add_noise',
+           'make_benchmark', 'plot_samples']
 
 # %% ../nbs/03_synth.ipynb #7e3871d3
 JOINTS = ('head', 'neck', 'pelvis', 'l_sho', 'r_sho', 'l_elb', 'r_elb', 'l_wri', 'r_wri',
@@ -147,7 +148,8 @@ def _jitter(rng, c, d=18)->tuple:
 def sample_material(rng:np.random.Generator, # random generator
                     kind:str='cloth', # 'cloth', 'skin', 'hair' or 'bg'
                     skin:tuple|None=None, # the person's skin colour (cloth may borrow it)
-                    bg:tuple|None=None # a background colour (cloth may borrow it)
+                    bg:tuple|None=None, # a background colour (cloth may borrow it)
+                    sat:tuple=(.15, .9) # saturation range of the drawn colours (`Look.bg_sat` for backgrounds)
                    )->Material:
     "A random material of `kind`; 12% of cloths take the skin colour and 12% the background colour."
     pat = lambda kinds: int(rng.choice([i for i in range(N_BANK) if PATTERNS[i % len(PATTERNS)] in kinds]))
@@ -158,9 +160,9 @@ def sample_material(rng:np.random.Generator, # random generator
         c = _jitter(rng, HAIR[rng.integers(len(HAIR))]); return Material(pat(('grain', 'stripes')), c, _jitter(rng, c, 40), *off)
     r = rng.random()
     c1 = _jitter(rng, skin) if kind == 'cloth' and skin and r < .12 else \
-         _jitter(rng, bg) if kind == 'cloth' and bg and r < .24 else _hsv(rng)
+         _jitter(rng, bg) if kind == 'cloth' and bg and r < .24 else _hsv(rng, s=sat)
     two_tone = rng.random() < (.55 if kind == 'cloth' else .8)
-    c2 = _hsv(rng) if two_tone else _jitter(rng, c1, 30)
+    c2 = _hsv(rng, s=sat) if two_tone else _jitter(rng, c1, 30)
     return Material(pat(PATTERNS if two_tone else ('solid', 'grain', 'blotch')), c1, c2, *off)
 
 def paint(m:Material, # material
@@ -191,9 +193,11 @@ class Outfit:
 
 def sample_outfit(rng:np.random.Generator, # random generator
                   bg:tuple|None=None, # a background colour garments may borrow
-                  p:dict=OUTFIT_P # garment probabilities
+                  look:Look|None=None # garment probabilities and sizes (default: the current benchmark version's)
                  )->Outfit:
     "A random outfit."
+    look = look or LOOKS[BENCHMARK_VERSION]
+    p = look.outfit_p
     U, r = rng.uniform, lambda k: rng.random() < p[k]
     top = 'dress' if r('dress') else 'jumpsuit' if r('jumpsuit') else 'upper'
     bottom = None if top != 'upper' else 'skirt' if r('skirt') else 'shorts' if r('shorts') else 'pants'
@@ -205,8 +209,40 @@ def sample_outfit(rng:np.random.Generator, # random generator
     for k in ('top', 'bottom', 'coat', 'hat', 'glove', 'scarf', 'socks', 'shoes'): m[k] = sample_material(rng, 'cloth', skin.c1, bg)
     m['sunglasses'] = Material(0, _jitter(rng, (20, 20, 25), 15), (0, 0, 0))
     if r('same_material'): m['bottom'] = m['top']  # skirt + top looks like a dress, top + pants like a jumpsuit
-    lengths = dict(skirt=U(.3, 1.), pants=U(.35, .9) if bottom == 'shorts' else U(.85, 1.), coat=U(.2, .9), socks=U(.15, .45))
+    lengths = dict(skirt=U(.3, 1.), pants=U(.35, .9) if bottom == 'shorts' else U(.85, 1.), coat=U(.2, .9), socks=U(*look.socks[:2]))
     return Outfit(top, bottom, sleeve, hair, r('tucked'), wears, lengths, m)
+
+# %% ../nbs/03_synth.ipynb #55aa49b3
+@dataclass(frozen=True)
+class Look:
+    "The knobs of one benchmark version: garment probabilities and the sizes that make each class visible (person units unless said)."
+    version:int
+    outfit_p:dict # garment probabilities (`OUTFIT_P` keys)
+    coat_grow:float=.012 # a coat's extra width over the top on each side
+    coat_tail:float=.25 # coat tails below the hips: this times the coat's length draw
+    coat_open:float=.45 # coats longer than this are open in front, the top showing in a strip
+    glove:tuple=(.2, .05, .031) # fraction of the forearm covered, thickness, hand radius
+    sunglasses:tuple=(.032, .022) # half width, thickness
+    socks:tuple=(.15, .45, .068) # length range (fraction of the shin), thickness
+    scarf:tuple=(.05, .05, .15, .035) # half width, band thickness, length and thickness of the front drop
+    hat_brim:float=.016 # brim thickness
+    shoe:float=.058 # shoe thickness
+    bar:tuple=(.02, .08) # thickness range of background bars, fraction of the image side
+    bg_sat:tuple=(.15, .9) # saturation range of background colours
+    ppp_h:tuple=(.35, .85) # PASCAL-Person-Part person heights, fraction of the image side
+    ppp_n:tuple=(.3, .35, .23, .12) # probabilities of 1, 2, 3 and 4 people
+
+LOOKS = {1: Look(1, OUTFIT_P),  # the first benchmark (hparse 0.x until issue 22)
+         2: Look(2, {**OUTFIT_P, 'same_material': 0.}, coat_grow=.035, coat_tail=.45, coat_open=0., glove=(.45, .065, .04),
+                 sunglasses=(.04, .035), socks=(.35, .7, .08), scarf=(.065, .07, .2, .05), hat_brim=.025, shoe=.08, bar=(.1, .2),
+                 bg_sat=(0., .4), ppp_h=(.55, .95), ppp_n=(.45, .35, .15, .05))}
+BENCHMARK_VERSION = 2  # what `make_benchmark` writes unless told otherwise
+
+def get_look(version:int)->Look:
+    "The `Look` of benchmark `version`, or a clear error."
+    if version not in LOOKS: raise ValueError(f"unknown benchmark version {version!r}: choose from {list(LOOKS)}")
+    return LOOKS[version]
+
 
 # %% ../nbs/03_synth.ipynb #de4d9372
 @dataclass(frozen=True)
@@ -225,8 +261,8 @@ _TOP_CLS = dict(upper=LIP_ID['Upper-clothes'], dress=LIP_ID['Dress'], jumpsuit=L
 # %% ../nbs/03_synth.ipynb #1835b089
 class _Person:
     "A pen for one person: pixel joints, side vectors and the primitives; the body regions are patched in below."
-    def __init__(self, pose:Pose, outfit:Outfit, cx:float, top:float, h:float):
-        self.pose, self.o, self.h, self.L = pose, outfit, h, []
+    def __init__(self, pose:Pose, outfit:Outfit, cx:float, top:float, h:float, look:Look|None=None):
+        self.pose, self.o, self.h, self.L, self.look = pose, outfit, h, [], look or LOOKS[BENCHMARK_VERSION]
         self.j = {k: np.array([cx + h * x, top + h * (y + TOP)]) for k, (x, y) in pose.joints.items()}
         e = self.j['l_sho'] - self.j['r_sho']
         self.e = e / (np.linalg.norm(e) + 1e-6)  # unit vector towards the person's left, in the image
@@ -256,9 +292,9 @@ def legs(self:_Person):
         hip, knee, ank = j[f'{n}_hip'], j[f'{n}_knee'], j[f'{n}_ank']
         self.line(hip, knee, .085, f'{side}-leg', 'Upper-legs', 'skin')
         self.line(knee, ank, .064, f'{side}-leg', 'Lower-legs', 'skin')
-        if 'socks' in o.wears: self.line(ank, ank + (knee - ank) * o.lengths['socks'], .068, 'Socks', 'Lower-legs', 'socks')
+        if 'socks' in o.wears: self.line(ank, ank + (knee - ank) * o.lengths['socks'], self.look.socks[2], 'Socks', 'Lower-legs', 'socks')
         foot = self.at(ank, s * .03, .035)
-        if 'shoes' in o.wears: self.line(self.at(ank, 0, -.012), foot, .058, f'{side}-shoe', 'Lower-legs', 'shoes')
+        if 'shoes' in o.wears: self.line(self.at(ank, 0, -.012), foot, self.look.shoe, f'{side}-shoe', 'Lower-legs', 'shoes')
         else: self.line(ank, foot, .045, f'{side}-leg', 'Lower-legs', 'skin')
 
 @patch
@@ -313,19 +349,20 @@ def upper(self:_Person):
     else: self.skirt(); self.torso(_TOP_CLS[o.top], 'top')
     if 'coat' in o.wears: self.coat()
     if 'scarf' in o.wears:
-        self.line(self.at(j['neck'], -.05), self.at(j['neck'], .05), .05, 'Scarf', 'Torso', 'scarf')
-        if self.front: self.line(self.at(j['neck'], .025), self.at(j['neck'], .03, .15), .035, 'Scarf', 'Torso', 'scarf')
+        w, t, drop, td = self.look.scarf
+        self.line(self.at(j['neck'], -w), self.at(j['neck'], w), t, 'Scarf', 'Torso', 'scarf')
+        if self.front: self.line(self.at(j['neck'], .025), self.at(j['neck'], .03, drop), td, 'Scarf', 'Torso', 'scarf')
 
 @patch
 def coat(self:_Person):
     "A coat over the top: a wider torso, tails over the thighs and, seen from the front, an open front."
-    o, j = self.o, self.j
-    self.torso('Coat', 'coat', grow=.012)
-    f = o.lengths['coat'] * .25
+    o, j, look = self.o, self.j, self.look
+    self.torso('Coat', 'coat', grow=look.coat_grow)
+    f = o.lengths['coat'] * look.coat_tail
     a, b = self.at(j['l_hip'], .045), self.at(j['r_hip'], -.045)
     self.poly([a, b, self.at(b, -.02, f), self.at(a, .02, f)], 'Coat', 'Upper-legs', 'coat')
-    if self.front and o.lengths['coat'] > .45:  # open coat: the inner top shows in a strip
-        w = .012 + .03 * (o.lengths['coat'] - .45)
+    if self.front and o.lengths['coat'] > look.coat_open:  # open coat: the inner top shows in a strip
+        w = .012 + .03 * max(0., o.lengths['coat'] - .45)
         top, bot = self.at(j['neck'], 0, .02), self.at(j['pelvis'], 0, -.02)
         self.poly([self.at(top, -w), self.at(top, w), self.at(bot, w), self.at(bot, -w)], _TOP_CLS[o.top], 'Torso', 'top')
 
@@ -346,8 +383,9 @@ def arm(self:_Person, n):
         self.line(sho, sho + (elb - sho) * min(1., 2 * f), .072 + g, cls, 'Upper-arms', role)
         if f > .5: self.line(elb, elb + (wri - elb) * (2 * f - 1) * .95, .062 + g, cls, 'Lower-arms', role)
     if 'glove' in o.wears:
-        self.line(wri - (wri - elb) * .2, wri, .05, 'Glove', 'Lower-arms', 'glove')
-        self.add('circle', (hand, self.u(.031)), 'Glove', 'Lower-arms', 'glove')
+        cover, t, r = self.look.glove
+        self.line(wri - (wri - elb) * cover, wri, t, 'Glove', 'Lower-arms', 'glove')
+        self.add('circle', (hand, self.u(r)), 'Glove', 'Lower-arms', 'glove')
 
 # %% ../nbs/03_synth.ipynb #3cdebd8f
 @patch
@@ -365,10 +403,11 @@ def head(self:_Person):
             for s in (1, -1): self.line(self.at(c, s * .05), self.at(c, s * .055, .09), .02, 'Hair', 'Head', 'hair')
     if self.front and 'sunglasses' in o.wears:
         eye = self.at(c, 0, -.006)
-        self.line(self.at(eye, -.032), self.at(eye, .032), .022, 'Sunglasses', 'Head', 'sunglasses')
+        w, t = self.look.sunglasses
+        self.line(self.at(eye, -w), self.at(eye, w), t, 'Sunglasses', 'Head', 'sunglasses')
     if 'hat' in o.wears:
         self.ell(self.at(c, 0, -.03), (.066, .055), 'Hat', 'Head', 'hat', ang, 180, 360)
-        self.line(self.at(c, -.08, -.03), self.at(c, .08, -.03), .016, 'Hat', 'Head', 'hat')
+        self.line(self.at(c, -.08, -.03), self.at(c, .08, -.03), self.look.hat_brim, 'Hat', 'Head', 'hat')
 
 @patch
 def long_hair(self:_Person):
@@ -394,10 +433,11 @@ def person_layers(pose:Pose, # skeleton
                   outfit:Outfit, # clothes and materials
                   cx:float, # x of the pelvis, pixels
                   top:float, # y of the top of the head, pixels
-                  h:float # person height, pixels
+                  h:float, # person height, pixels
+                  look:Look|None=None # sizes of the benchmark version (default: the current one's)
                  )->list: # Layers, back to front
     "The drawing layers of one person."
-    return _Person(pose, outfit, cx, top, h).layers()
+    return _Person(pose, outfit, cx, top, h, look).layers()
 
 # %% ../nbs/03_synth.ipynb #7105574b
 @dataclass
@@ -408,7 +448,7 @@ class Scene:
     layers: list  # Layers, back to front
     people: list = field(default_factory=list)  # (Pose, Outfit) of each person, back to front
 
-def _blob(rng, size:int, bg_mat:Material, near=None)->Layer:
+def _blob(rng, size:int, bg_mat:Material, near=None, bar:tuple=(.02, .08))->Layer:
     "A background-labelled primitive: a rectangle, an ellipse or a thick bar (`near` a point when given)."
     c = np.array(near if near is not None else rng.uniform(0, size, 2))
     w, h = rng.uniform(.04, .35, 2) * size
@@ -416,7 +456,7 @@ def _blob(rng, size:int, bg_mat:Material, near=None)->Layer:
     if kind == 'rect': return Layer('poly', (c + [-w, -h], c + [w, -h], c + [w, h], c + [-w, h]), 0, 0, bg_mat)
     if kind == 'ellipse': return Layer('ellipse', (c, (w / 2, h / 2), rng.uniform(0, 180), 0, 360), 0, 0, bg_mat)
     a = rng.uniform(0, np.pi); v = np.array([math.cos(a), math.sin(a)]) * size
-    return Layer('line', (c - v, c + v, rng.uniform(.02, .08) * size), 0, 0, bg_mat)
+    return Layer('line', (c - v, c + v, rng.uniform(*bar) * size), 0, 0, bg_mat)
 
 def _occluder(rng, size:int, people:list, skin)->Layer:
     "Something in front of a person: a table edge from below, a pole, or a blob near one of their joints."
@@ -434,29 +474,31 @@ def _occluder(rng, size:int, people:list, skin)->Layer:
     return Layer('ellipse', (c, (w, h), rng.uniform(0, 180), 0, 360), 0, 0, m)
 
 # %% ../nbs/03_synth.ipynb #71675a95
-def _place(rng, size:int, dataset:str, n:int)->list:
+def _place(rng, size:int, dataset:str, n:int, ppp_h:tuple=(.35, .85))->list:
     "(cx, top, h) of each person, farthest (smallest) first."
     if dataset == 'lip':
         h = size * (rng.uniform(.62, 1.05) if rng.random() < .7 else rng.uniform(1.05, 1.9))
         top = size * (rng.uniform(.01, .12) if rng.random() < .92 else -rng.uniform(0, .06))
         return [(size * rng.uniform(.3, .7), top, h)]
-    hs = np.sort(size * rng.uniform(.35, .85, n))
+    hs = np.sort(size * rng.uniform(*ppp_h, n))
     return [(size * rng.uniform(.12, .88), rng.uniform(-.05 * size, max(0., size - .6 * h)), h) for h in hs]
 
 def sample_scene(rng:np.random.Generator, # random generator
                  size:int=256, # image side, pixels
                  dataset:str='lip', # 'lip' (one person, cropped) or 'ppp' (one to four people)
-                 p_occlude:float=.3 # probability of an occluder in front
+                 p_occlude:float=.3, # probability of an occluder in front
+                 look:Look|None=None # the benchmark version's knobs (default: the current one's)
                 )->Scene:
     "A random scene of `dataset`'s kind."
     if dataset not in ('lip', 'ppp'): raise ValueError(f"dataset must be 'lip' or 'ppp', got {dataset!r}")
-    bg = sample_material(rng, 'bg')
-    layers = [_blob(rng, size, sample_material(rng, 'bg')) for _ in range(rng.integers(1, 6))]
-    n = 1 if dataset == 'lip' else int(rng.choice([1, 2, 3, 4], p=[.3, .35, .23, .12]))
+    look = look or LOOKS[BENCHMARK_VERSION]
+    bg = sample_material(rng, 'bg', sat=look.bg_sat)
+    layers = [_blob(rng, size, sample_material(rng, 'bg', sat=look.bg_sat), bar=look.bar) for _ in range(rng.integers(1, 6))]
+    n = 1 if dataset == 'lip' else int(rng.choice([1, 2, 3, 4], p=look.ppp_n))
     people, joints = [], []
-    for cx, top, h in _place(rng, size, dataset, n):
-        pose, outfit = sample_pose(rng), sample_outfit(rng, bg.c1)
-        p = _Person(pose, outfit, cx, top, h)
+    for cx, top, h in _place(rng, size, dataset, n, look.ppp_h):
+        pose, outfit = sample_pose(rng), sample_outfit(rng, bg.c1, look)
+        p = _Person(pose, outfit, cx, top, h, look)
         layers += p.layers(); people.append((pose, outfit)); joints.append(p.j)
     if rng.random() < p_occlude: layers.append(_occluder(rng, size, joints, people[0][1].mats['skin'].c1))
     if len(layers) > 254: raise ValueError(f"a scene has at most 254 layers, got {len(layers)}")
@@ -531,11 +573,12 @@ def render_example(seed:int, # benchmark seed
                    i:int, # example index within its split
                    size:int=256, # image side, pixels
                    dataset:str='lip', # 'lip' or 'ppp'
-                   split:str='train' # 'train' or 'val'
+                   split:str='train', # 'train' or 'val'
+                   version:int=BENCHMARK_VERSION # benchmark version (`LOOKS`)
                   )->dict: # image (RGB uint8), lip and ppp labels (uint8), scene
     "Draw example `i` of `dataset`'s `split` for `seed`."
     rng = np.random.default_rng([seed, _KEY[dataset], _KEY[split], i])
-    scene = sample_scene(rng, size, dataset)
+    scene = sample_scene(rng, size, dataset, look=get_look(version))
     m = rasterize(scene)
     lip, ppp = scene_labels(scene, m)
     return dict(image=paint_scene(scene, m, rng), lip=lip, ppp=ppp, scene=scene)
@@ -642,7 +685,7 @@ def _folders(root:Path, noise:tuple)->dict:
 def _make_one(job:tuple, cfg:dict)->tuple:
     "Draw and write one example; return (dataset, split, class presence, {noise: confusion})."
     ds, split, i = job
-    f, name, ex = cfg['folders'], f'{split}_{i:06d}', render_example(cfg['seed'], i, cfg['size'], ds, split)
+    f, name, ex = cfg['folders'], f'{split}_{i:06d}', render_example(cfg['seed'], i, cfg['size'], ds, split, cfg['version'])
     if ds == 'ppp':
         _write(f['ppp/images'] / f'{name}.jpg', ex['image']); _write(f['ppp/labels'] / f'{name}.png', ex['ppp'])
         return ds, split, np.bincount(ex['ppp'].ravel(), minlength=PPP.n) > 0, {}
@@ -684,7 +727,7 @@ def _summarise(results, cfg:dict, counts:dict)->dict:
         for k, v in c.items(): conf[k] += v
     noise = {k: dict(zip(('miou', 'pixel_acc'), (round(v, 4) for v in _miou(conf[k])))) for k in cfg['noise']}
     frac = lambda ds, tax: {c: round(float(v) / max(1, counts[f'{ds}/train']), 4) for c, v in zip(tax.classes, pres[ds])}
-    return dict(size=cfg['size'], seed=cfg['seed'], strength=cfg['strength'], counts=counts, noise=noise,
+    return dict(version=cfg['version'], size=cfg['size'], seed=cfg['seed'], strength=cfg['strength'], counts=counts, noise=noise,
                 lip_class_presence=frac('lip', LIP), ppp_class_presence=frac('ppp', PPP))
 
 # %% ../nbs/03_synth.ipynb #3996ce39
@@ -699,7 +742,8 @@ def make_benchmark(out:str|Path, # output folder (created)
                    n_ppp_val:int|None=None, # PASCAL-Person-Part validation images (default n/5, at least 1)
                    workers:int|None=2, # processes (None = all cores, <= 1 = this process)
                    samples:bool=True, # also draw samples.png
-                   progress:bool=True # show a progress bar
+                   progress:bool=True, # show a progress bar
+                   version:int=BENCHMARK_VERSION # benchmark version (`LOOKS`); summary.json records it
                   )->dict: # the summary, also written to OUT/summary.json
     "Write the synthetic benchmark (LIP and PASCAL-Person-Part layouts, noisy labels, summary) to `out`."
     noise = (noise,) if isinstance(noise, str) else tuple(noise)
@@ -715,7 +759,8 @@ def make_benchmark(out:str|Path, # output folder (created)
         ds, split = key.split('/')
         (root / ds / f'{split}_id.txt').write_text(''.join(f'{split}_{i:06d}\n' for i in range(k)))
     jobs = [(*key.split('/'), i) for key, k in counts.items() for i in range(k)]
-    cfg = dict(seed=seed, size=size, noise=noise, strength=strength, folders=folders)
+    get_look(version)
+    cfg = dict(seed=seed, size=size, noise=noise, strength=strength, folders=folders, version=version)
     texture_bank(size)  # built once here, inherited by forked workers
     summary = _summarise(_run(jobs, cfg, workers or mp.cpu_count(), progress), cfg, counts)
     dt = time.time() - t0

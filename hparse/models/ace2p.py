@@ -22,15 +22,17 @@ class Decoder(nn.Module):
                  ni_low:int=256, # channels of the stride-4 backbone features
                  nf:int=256, # decoder width
                  n_low:int=48, # width of the reduced stride-4 features
+                 align_corners:bool=True, # upsampling convention (SCHP: True; `ACE2P` says when False pays)
                  **kw # norm_layer / act_layer for every ConvBNAct
                 ):
         super().__init__()
+        self.align_corners = align_corners
         self.conv1, self.conv2 = ConvBNAct(ni_ctx, nf, **kw), ConvBNAct(ni_low, n_low, **kw)
         self.conv3 = nn.Sequential(ConvBNAct(nf + n_low, nf, **kw), ConvBNAct(nf, nf, **kw))
         self.conv4 = nn.Conv2d(nf, num_classes, 1)
 
     def forward(self, xt, xl):
-        x = self.conv3(torch.cat([resize_like(self.conv1(xt), xl), self.conv2(xl)], 1))
+        x = self.conv3(torch.cat([resize_like(self.conv1(xt), xl, self.align_corners), self.conv2(xl)], 1))
         return self.conv4(x), x
 
 # %% ../../nbs/22_models.ace2p.ipynb #888eb9cd
@@ -38,17 +40,20 @@ class EdgeModule(nn.Module):
     "A-CE2P edge branch: per-scale 1x1 ConvBNAct, one shared 3x3 edge classifier, 1x1 fuse of the per-scale logits."
     def __init__(self, nis:list|tuple=(256, 512, 1024), # channels of the input feature maps, finest first
                  nf:int=256, # width of each scale's edge features
+                 align_corners:bool=True, # upsampling convention (SCHP: True)
                  **kw # norm_layer / act_layer for every ConvBNAct
                 ):
         super().__init__()
+        self.align_corners = align_corners
         self.convs = nn.ModuleList(ConvBNAct(ni, nf, **kw) for ni in nis)
         self.classifier = nn.Conv2d(nf, 2, 3, padding=1)  # shared by all scales
         self.fuse = nn.Conv2d(2*len(nis), 2, 1)
 
     def forward(self, *xs):
         feas = [conv(x) for conv, x in zip(self.convs, xs)]
-        edges = [resize_like(self.classifier(f), xs[0]) for f in feas]  # classify each scale, then upsample the logits
-        return self.fuse(torch.cat(edges, 1)), torch.cat([resize_like(f, xs[0]) for f in feas], 1)
+        up = lambda t: resize_like(t, xs[0], self.align_corners)
+        edges = [up(self.classifier(f)) for f in feas]  # classify each scale, then upsample the logits
+        return self.fuse(torch.cat(edges, 1)), torch.cat([up(f) for f in feas], 1)
 
 # %% ../../nbs/22_models.ace2p.ipynb #cc395950
 def fusion_head(ni:int, # parsing + edge feature channels
@@ -71,17 +76,18 @@ class ACE2P(nn.Module):
                  nf_context:int=512, # context module output channels
                  nf:int=256, # width of the decoder, of each edge scale and of the fusion head (SCHP: 256)
                  fix_stem:bool=False, # SCHP Sec. 4.1: fix the stem and layer1 of the backbone (`freeze_stem`)
+                 align_corners:bool=True, # the heads' upsampling: SCHP's True, or False (the losses' and metric's convention)
                 ):
         super().__init__()
         if num_classes < 2: raise ValueError(f"num_classes must be >= 2, got {num_classes}")
-        kw = dict(norm_layer=norm_layer, act_layer=act_layer)
+        kw, ac = dict(norm_layer=norm_layer, act_layer=act_layer), dict(align_corners=align_corners)
         self.num_classes = num_classes
         self.backbone = create_backbone(backbone, pretrained=pretrained)
         if fix_stem: freeze_stem(self.backbone)
         ch = self.backbone.feature_info.channels()
         self.context = create_context(context, ch[-1], nf_context, **kw)
-        self.decoder = Decoder(num_classes, nf_context, ch[0], nf=nf, **kw)
-        self.edge = EdgeModule(ch[:3], nf=nf, **kw)
+        self.decoder = Decoder(num_classes, nf_context, ch[0], nf=nf, **ac, **kw)
+        self.edge = EdgeModule(ch[:3], nf=nf, **ac, **kw)
         self.fusion = fusion_head(nf + len(ch[:3]) * nf, num_classes, nf=nf, **kw)  # parsing + per-scale edge features
 
     def forward(self, x):

@@ -14,7 +14,7 @@ from .core import *
 
 from . import core
 __all__ = list(core.__all__)  # the paper modules' names stay in their modules (hparse.repro.schp.reading, ...)
-for _m in ['schp', 'hipn', 'noise', 'explorer']:  # importing them registers their experiments and renderers
+for _m in ['schp', 'hipn', 'noise', 'budget', 'explorer']:  # importing them registers their experiments and renderers
     if find_spec(f'hparse.repro.{_m}') is not None: import_module(f'hparse.repro.{_m}')
 
 # %% ../../nbs/49_repro.ipynb #aebd30c0

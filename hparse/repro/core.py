@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/repro.core.html.md"""
 
 # %% ../../nbs/50_repro.core.ipynb #1f42b658
 from __future__ import annotations
-import json, time, datetime
+import json, shutil, time, datetime
 import numpy as np
 from dataclasses import dataclass, asdict, replace, field
 from functools import lru_cache
@@ -80,6 +80,9 @@ class Scale:
     ckpt_every_s:float|None=None # checkpoint by time (seconds) instead of every epoch: short epochs would write GBs
     experiments:tuple|None=None # the experiments this scale runs (None: all registered)
     cycle_epochs:int|None=None # epochs per SCHP cycle (None: the last third of `epochs` over `cycles`, as SCHP's 5 x 10 of 150)
+    benchmark:int=2 # version of the synthetic benchmark (`hparse.synth.LOOKS`)
+    align_corners:bool=True # A-CE2P heads' upsampling: SCHP's True, or False (the losses' and metric's convention; 22_models.ace2p)
+    fix_stem:bool|None=None # fix the backbone's stem and layer1 (SCHP Sec. 4.1; None: when the start is pretrained)
     def __post_init__(self):
         if self.epochs < 2 * self.cycles: raise ValueError(f"scale {self.name}: {self.epochs} epochs cannot hold {self.cycles} cycles after an initial stage")
     @property
@@ -98,6 +101,11 @@ class Scale:
         "What every learner of the scale is built with: backbone start, optimiser, CPU bf16."
         return dict(pretrained=self.pretrained or False, opt_func=make_opt(self.opt), cpu_bf16=self.cpu_bf16)
     @property
+    def ace2p_kw(self)->dict:
+        "What every A-CE2P learner of the scale is built with: `learner_kw`, the stem, the head widths and their upsampling."
+        return dict(self.learner_kw, fix_stem=self.fix_stem,
+                    model_kwargs=dict(nf_context=self.nf_context, nf=self.head_nf, align_corners=self.align_corners))
+    @property
     def seed_list(self)->list: "The training seeds of every compared arm."; return [self.seed + i for i in range(self.seeds)]
 
 QUICK_EXPERIMENTS = ('schp_self_correction', 'schp_noise', 'hipn_noise_identification', 'hipn_semi_supervised', 'hipn_certainty')  # the central claims
@@ -107,12 +115,12 @@ SCALES = {
                    backbone='resnet18', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
                    hipn_epochs=24, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3, 4), hardware='cpu',
                    pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits', opt='adamw', cpu_bf16=True, seeds=3,
-                   ckpt_every_s=120, experiments=QUICK_EXPERIMENTS),
+                   ckpt_every_s=120, experiments=QUICK_EXPERIMENTS, align_corners=False, fix_stem=False),
     'long': Scale('long', n=1600, n_val=200, n_ppp=1600, n_ppp_val=200, size=64, bs=16, epochs=30, cycles=5,
                   backbone='resnet18', backbones=('resnet18', 'resnet50', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
                   hipn_epochs=30, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3), hardware='cpu',
                   pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits', opt='adamw', cpu_bf16=True, seeds=3,
-                  ckpt_every_s=300),
+                  ckpt_every_s=300, align_corners=False, fix_stem=False),
     'full': Scale('full', n=4000, n_val=500, n_ppp=2000, n_ppp_val=500, size=256, bs=16, epochs=60, cycles=5,
                   backbone='resnet101', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
                   hipn_epochs=60, hipn_backbone='hrnet_w48', hipn_C=64, stages=(1, 2, 3, 4), hardware='gpu'),
@@ -216,15 +224,16 @@ def prepare_data(ctx:Context, # the context to fill in (roots, data description)
     s = ctx.scale
     if root is None or ppp_root is None:
         synth = Path(ctx.work) / s.name / 'data'
-        if not (synth / 'summary.json').exists():
+        if not (synth / 'summary.json').exists() or json.loads((synth / 'summary.json').read_text()).get('version', 1) != s.benchmark:
+            if synth.exists(): shutil.rmtree(synth.parent)  # another version of the benchmark: the scale's runs on it are stale too
             make_benchmark(synth, n=s.n, size=s.size, seed=s.seed, noise=NOISE_KINDS, strength=s.strength, n_val=s.n_val,
-                           n_ppp=s.n_ppp, n_ppp_val=s.n_ppp_val, progress=ctx.progress)
+                           n_ppp=s.n_ppp, n_ppp_val=s.n_ppp_val, progress=ctx.progress, version=s.benchmark)
         summ = json.loads((synth / 'summary.json').read_text())
     ctx.lip_root = Path(root) if root is not None else synth / 'lip'
     ctx.ppp_root = Path(ppp_root) if ppp_root is not None else synth / 'ppp'
     ctx.synthetic = root is None
     desc = lambda r, real, n, nv: (dict(kind='real', root=str(r)) if real else
-                                   dict(kind='synthetic benchmark', root=str(r), train=n, val=nv, size=s.size, seed=s.seed))
+                                   dict(kind='synthetic benchmark', version=s.benchmark, root=str(r), train=n, val=nv, size=s.size, seed=s.seed))
     ctx.data = dict(lip=desc(ctx.lip_root, root is not None, s.n, s.n_val), ppp=desc(ctx.ppp_root, ppp_root is not None, s.n_ppp, s.n_ppp_val))
     if root is None: ctx.data.update(noise=s.noise, strength=s.strength, noisy_label_miou=summ.get('noise_miou', summ.get('noisy_label_miou')))
     return ctx

@@ -162,7 +162,7 @@ def family(ctx:Context, fmt:str='lip', backbone:str|None=None, context:str='psp'
     base = ctx.run_dir('schp', f"{fmt}-{(labels or 'clean').replace('train_segmentations_', '')}", f'{backbone}-{context}-{tag}')
     common = dict(root=root, fmt=fmt, backbone=backbone, context=context, labels=labels, clean=clean, loss=loss,
                   epochs=s.epochs, size=s.size, bs=s.bs, lr=s.peak_lr('ace2p'), seed=s.seed,
-                  learner_kw=dict(s.learner_kw, model_kwargs=dict(nf_context=s.nf_context, nf=s.head_nf)), lovasz_at=s.lovasz_at,
+                  learner_kw=s.ace2p_kw, lovasz_at=s.lovasz_at,
                   ckpt_every_s=s.ckpt_every_s, device=ctx.device, progress=ctx.progress)
     shown = list(range(min(st['n_shown'], s.n)))
     if any(b != 'SCHP' for b in branches) and 'SCHP' not in branches and loss is None:
