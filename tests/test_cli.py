@@ -137,8 +137,8 @@ def test_missing_weights_is_one_line(synth_root):
     assert r.returncode == 2 and r.stderr.strip() == 'hparse parse: error: /no/model.pth: no such weights file'
 
 def test_hipn_train_pseudo_label_retrain_eval(synth_root, tmp_path):
-    "HIPN's semi-supervised pipeline through the command line: train, pseudo-label the unlabeled half (at the model's size),
-    score the noise identification, a rerun reuses; retrain with positive / negative learning (Sec. 3.3); evaluate."
+    """HIPN's semi-supervised pipeline through the command line: train, pseudo-label the unlabeled half (at the model's size),
+    score the noise identification, a rerun reuses; retrain with positive / negative learning (Sec. 3.3); evaluate."""
     run = tmp_path / 'hipn'
     r = hparse('train', synth_root / 'ppp', '--model', 'hipn', '--variant', 'hipn_small', '--stages', 1, '--channels', 8,
                '--size', 64, '--bs', 4, '--epochs', 1, '--lr', 0.01, '--out', run)
