@@ -6,15 +6,16 @@ Docs: https://hparse.github.io/hparse/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #7dae7339
 from __future__ import annotations
-import argparse, json, os, sys, time, warnings
+import argparse, json, math, os, shutil, sys, time, warnings
 from importlib import import_module
 from pathlib import Path
 import hparse
 
 # %% auto #0
-__all__ = ['COMMANDS', 'FORMATS', 'PARSE_EPILOG', 'subcommand', 'UserError', 'ArgParser', 'HelpFormatter', 'at_least', 'registry',
-           'device_arg', 'out_folder', 'out_file', 'reproduce_cmd', 'synth_cmd', 'summary_text', 'check_data_cmd',
-           'train_cmd', 'pretrain_cmd', 'eval_cmd', 'parse_cmd', 'pseudo_label_cmd', 'parser', 'main']
+__all__ = ['COMMANDS', 'BENCHMARK_FILES', 'FORMATS', 'PARSE_EPILOG', 'subcommand', 'UserError', 'Interrupted', 'progress_shown',
+           'ArgParser', 'HelpFormatter', 'at_least', 'positive', 'fraction', 'registry', 'device_arg', 'out_folder',
+           'in_folder', 'weights_file', 'out_file', 'reproduce_cmd', 'synth_cmd', 'summary_text', 'check_data_cmd',
+           'train_cmd', 'pretrain_cmd', 'eval_cmd', 'parse_cmd', 'pseudo_label_cmd', 'retrain_cmd', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ab2203d4
 COMMANDS = {}  # name -> (add_arguments, run, one-line help)
@@ -33,7 +34,16 @@ def _args(add):
     return deco
 
 class UserError(Exception):
-    "A mistake in how hparse was called: reported as one line, without a traceback."
+    "A mistake in how hparse was called: reported as one line, without a traceback, exit status `status`."
+    status = 2
+
+class Interrupted(UserError):
+    "Ctrl-C: one line that says what to do next, exit status 130 (128 + SIGINT, as shells report it)."
+    status = 130
+
+def progress_shown()->bool:
+    "Whether progress bars belong in the output: only when both stdout and stderr are a terminal (never in a log file)."
+    return sys.stdout.isatty() and sys.stderr.isatty()
 
 # %% ../nbs/90_cli.ipynb #7ac6fb04
 class ArgParser(argparse.ArgumentParser):
@@ -56,6 +66,22 @@ def at_least(lo:int):
         return v
     f.__name__ = f'integer >= {lo}'
     return f
+
+def positive(s:str)->float:
+    "An argparse `type`: a finite number above 0 (a learning rate, a weight)."
+    try: v = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not (math.isfinite(v) and v > 0): raise argparse.ArgumentTypeError(f"must be a number above 0, got {s}")
+    return v
+positive.__name__ = 'number > 0'
+
+def fraction(s:str)->float:
+    "An argparse `type`: a number in [0, 1]."
+    try: v = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not 0 <= v <= 1: raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {s}")
+    return v
+fraction.__name__ = 'number in [0, 1]'
 
 class registry:
     "The names of a registry (`hparse.models.BACKBONES`, `CONTEXTS`, ...) as argparse `choices`, read when first asked (not at `hparse --help`)."
@@ -80,6 +106,21 @@ def out_folder(path, flag:str)->Path:
     up = next(q for q in (p, *p.parents) if q.exists())  # the deepest part of the path that exists
     if not up.is_dir(): raise UserError(f"{flag} {p}: {up} is a file, not a folder")
     if not os.access(up, os.W_OK): raise UserError(f"{flag} {p}: {up} is not writable")
+    return p
+
+def in_folder(path, what:str='folder')->Path:
+    "`path` as an existing folder to read (a dataset root); a `UserError` that says when it is a file or missing."
+    p = Path(path)
+    if p.is_file(): raise UserError(f"{p}: is a file, not a {what}")
+    if not p.is_dir(): raise UserError(f"{p}: no such {what}")
+    return p
+
+def weights_file(path, flag:str='--weights')->Path:
+    "`path` as a model file to read; a `UserError` for a folder (naming the run's model file in it) or a missing file."
+    from hparse.run import MODEL
+    p = Path(path)
+    if p.is_dir(): raise UserError(f"{flag} {p}: is a folder, not a weights file" + (f"; pass {p / MODEL}, the model file in it" if (p / MODEL).is_file() else ''))
+    if not p.is_file(): raise UserError(f"{p}: no such weights file")
     return p
 
 def out_file(path, flag:str)->Path:
@@ -146,13 +187,28 @@ def reproduce_cmd(args):
 # %% ../nbs/90_cli.ipynb #a792ca9f
 def _add_synth(p):
     p.add_argument('out', nargs='?', default='data/synth', help='output folder (default: data/synth)')
-    p.add_argument('--n', type=int, default=1000, help='number of LIP training images (default: 1000)')
-    p.add_argument('--size', type=int, default=256, help='image side in pixels (default: 256)')
+    p.add_argument('--n', type=at_least(1), default=1000, help='number of LIP training images (default: 1000)')
+    p.add_argument('--size', type=at_least(32), default=256, help='image side in pixels (default: 256)')
     p.add_argument('--seed', type=int, default=0, help='random seed; the same seed writes the same files (default: 0)')
     p.add_argument('--noise', nargs='+', default=None, metavar='KIND',
                    help='label-noise kinds to write beside the clean labels: boundary lr confuse missing mix (default: all)')
-    p.add_argument('--strength', type=float, default=0.5, help='label-noise strength in [0, 1] (default: 0.5)')
-    p.add_argument('--workers', type=int, default=None, help='processes used to draw images (default: all cores)')
+    p.add_argument('--strength', type=fraction, default=0.5, help='label-noise strength in [0, 1] (default: 0.5)')
+    p.add_argument('--workers', type=at_least(1), default=None, help='processes used to draw images (default: all cores)')
+    p.add_argument('--force', action='store_true', help='replace a benchmark of other settings in OUT (its files are removed first)')
+
+BENCHMARK_FILES = ('lip', 'ppp', 'summary.json', 'samples.png')  # what `make_benchmark` writes into its folder
+
+def _old_benchmark(out:Path, want:dict)->str|None:
+    "What differs between the benchmark already in `out` and the one asked for (`want`: summary keys), or None when there is none or the same."
+    summ = out / 'summary.json'
+    if not summ.exists():
+        return "lip/ or ppp/ without a summary.json (an unfinished benchmark)" if any((out / d).exists() for d in ('lip', 'ppp')) else None
+    try: s = json.loads(summ.read_text())
+    except ValueError: return f"an unreadable {summ}"
+    have = dict(n=(s.get('counts') or {}).get('lip/train'), size=s.get('size'), seed=s.get('seed'), strength=s.get('strength'),
+                noise=sorted(s.get('noise') or {}))
+    diff = [f"{k} {have[k]} (asked: {v})" for k, v in want.items() if have.get(k) != v]
+    return f"a benchmark of another {', '.join(diff)}" if diff else None
 
 @subcommand('synth', 'write the embedded synthetic benchmark, its summary and a sample figure')
 @_args(_add_synth)
@@ -161,21 +217,23 @@ def synth_cmd(args):
     noise = tuple(args.noise) if args.noise else tuple(NOISE_KINDS)
     bad = [k for k in noise if k not in NOISE_KINDS]
     if bad: raise UserError(f"unknown noise kind(s) {bad}: choose from {list(NOISE_KINDS)}")
-    if args.n < 1 or args.size < 32: raise UserError('--n must be >= 1 and --size >= 32')
-    if not 0 <= args.strength <= 1: raise UserError('--strength must be in [0, 1]')
-    out_folder(args.out, 'OUT')
-    summary = make_benchmark(args.out, n=args.n, size=args.size, seed=args.seed, noise=noise,
-                             strength=args.strength, workers=args.workers)
-    out = Path(args.out)
+    out = out_folder(args.out, 'OUT')
+    old = _old_benchmark(out, dict(n=args.n, size=args.size, seed=args.seed, strength=args.strength, noise=sorted(noise)))
+    if old and not args.force: raise UserError(f"OUT {out}: holds {old}; pass --force to replace it, or choose another folder")
+    if old:
+        for f in BENCHMARK_FILES: shutil.rmtree(out / f) if (out / f).is_dir() else (out / f).unlink(missing_ok=True)
+        print(f"removed the old benchmark in {out} ({old})")
+    summary = make_benchmark(out, n=args.n, size=args.size, seed=args.seed, noise=noise, strength=args.strength, workers=args.workers,
+                             progress=progress_shown())
     print(f"wrote the synthetic benchmark to {out}: summary {out/'summary.json'}, figure {out/'samples.png'}")
     print(summary_text(summary))
     return 0
 
 def summary_text(s:dict)->str:
-    "A few lines that say what `make_benchmark` wrote and how noisy its labels are (measured)."
+    "A few lines that say what `make_benchmark` wrote and how noisy its labels are (measured, in percent)."
     lines = [f"  {k}: {v}" for k, v in s.items() if isinstance(v, (int, float, str)) and k != 'noise_miou']
     for k, v in (s.get('noise') or {}).items():
-        if isinstance(v, dict): lines.append('  noise ' + k + ': ' + ', '.join(f'{m}={x:.3f}' if isinstance(x, float) else f'{m}={x}' for m, x in v.items()))
+        if isinstance(v, dict): lines.append('  noise ' + k + ' (%): ' + ', '.join(f'{m}={100 * x:.2f}' if isinstance(x, float) else f'{m}={x}' for m, x in v.items()))
     return '\n'.join(lines)
 
 # %% ../nbs/90_cli.ipynb #33fae0cc
@@ -207,10 +265,9 @@ def _nothing_to_check(root:Path, problems:list)->UserError:
 @subcommand('check-data', 'validate a dataset (LIP, CIHP, ATR, PASCAL-Person-Part layouts) and list every problem by file')
 @_args(_add_check)
 def check_data_cmd(args):
-    root = Path(args.root)
-    if not root.is_dir(): raise UserError(f"{root}: no such folder")
+    root = in_folder(args.root)
     from hparse.data import check_data_report
-    n, problems = check_data_report(root, args.fmt, args.split, labels=args.labels, progress=sys.stdout.isatty())
+    n, problems = check_data_report(root, args.fmt, args.split, labels=args.labels, progress=progress_shown())
     if not n: raise _nothing_to_check(root, problems)
     for pr in problems: print(pr)
     status = 'OK' if not problems else f"{len(problems)} problem(s)"
@@ -218,49 +275,64 @@ def check_data_cmd(args):
     return 1 if problems else 0
 
 # %% ../nbs/90_cli.ipynb #bc0b035a
+def _add_run(p, epochs:int=150, size:int|None=473, lr:float|None=7e-3, out:str='runs/train'):
+    "The flags every training command shares: the run folder and its protection, the schedule, the machine."
+    p.add_argument('--out', default=out, help='output folder: the checkpoint, the epoch log (log.csv, log.json), the model file and the result file')
+    p.add_argument('--force', action='store_true', help='train again over the finished run (or the unfinished one) in --out')
+    p.add_argument('--resume', action='store_true', help='continue the unfinished run in --out from its checkpoint.pth')
+    p.add_argument('--keep-checkpoint', action='store_true', help='keep checkpoint.pth once the run is done (default: removed; model.pth is the result)')
+    p.add_argument('--epochs', type=at_least(1), default=epochs, help='training epochs')
+    p.add_argument('--size', type=at_least(32), default=size, help='square training crop side, pixels' + ('' if size else " (default: the size stored in the model file)"))
+    p.add_argument('--bs', type=at_least(1), default=8, help='images per batch')
+    p.add_argument('--lr', type=positive, default=lr, help='peak learning rate' + ('' if lr else " (default: the papers' 0.007 scaled to --bs)"))
+    p.add_argument('--seed', type=int, default=0, help='random seed')
+    p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:1 (default: GPU if any)')
+    p.add_argument('--workers', type=at_least(0), default=0, help='DataLoader worker processes')
+
 def _add_train(p):
-    p.add_argument('root', nargs='?', default=None, help='dataset root (default: the synthetic benchmark in data/synth)')
+    p.add_argument('root', nargs='?', default=None, help='dataset root (default: data/synth/lip, or data/synth/ppp for --model hipn, '
+                   'the synthetic benchmark that `hparse synth` writes; train does not write it for you)')
     p.add_argument('--model', choices=('ace2p', 'hipn'), default='ace2p', help='network (default: ace2p)')
     p.add_argument('--format', dest='fmt', choices=FORMATS, default=None, help='dataset layout (default: lip for ace2p, ppp for hipn)')
     p.add_argument('--labels', default=None, help='training label folder (e.g. train_segmentations_mix for noisy benchmark labels)')
     p.add_argument('--clean', default=None, help='folder of the clean truth of --labels, to record how SCHP changes the labels')
-    p.add_argument('--out', default='runs/train', help='output folder: the checkpoint, the epoch log (log.csv, log.json), the model file and the result file')
-    p.add_argument('--epochs', type=at_least(1), default=150, help='training epochs')
-    p.add_argument('--size', type=at_least(32), default=473, help='square training crop side, pixels')
-    p.add_argument('--bs', type=at_least(1), default=8, help='images per batch'); p.add_argument('--lr', type=float, default=7e-3, help='peak learning rate')
+    _add_run(p)
     p.add_argument('--backbone', default='resnet101', choices=registry('hparse.models.backbones', 'BACKBONES'), metavar='NAME',
                    help='A-CE2P backbone: %(choices)s')  # a metavar: argparse reads the choices only for help and errors
     p.add_argument('--context', choices=registry('hparse.models.context', 'CONTEXTS'), default='psp', metavar='NAME', help='A-CE2P context module: %(choices)s')
-    p.add_argument('--variant', default='hipn_w48', help='HIPN variant (hipn_w48, hipn_w48_topdown, hrnet_w48_baseline, hipn_small, ...)')
-    p.add_argument('--stages', type=int, default=None, help='HIPN stages K (default: the variant\'s, 3)')
-    p.add_argument('--channels', type=int, default=None, help='HIPN node channels C (default: 64)')
+    p.add_argument('--variant', default='hipn_w48', choices=registry('hparse.models.hipn', 'HIPN_VARIANTS'), metavar='NAME',
+                   help='HIPN variant: %(choices)s (hipn_small for a CPU)')
+    p.add_argument('--stages', type=at_least(0), default=None, help='HIPN stages K (default: the variant\'s, 3)')
+    p.add_argument('--channels', type=at_least(1), default=None, help='HIPN node channels C (default: 64)')
+    p.add_argument('--frac', type=fraction, default=None, help='HIPN: train on this labeled fraction of the training split only '
+                   '(the split of pseudo-label --frac with the same --seed: the primary model of HIPN\'s semi-supervised learning) (default: all)')
     p.add_argument('--top-down', dest='bottom_up', action='store_false', default=None, help='HIPN without bottom-up passing')
     p.add_argument('--no-schp', dest='schp', action='store_false', help='A-CE2P without self-correction')
-    p.add_argument('--schp-start', type=int, default=None, help='epochs before the first cycle (default: 2/3 of --epochs)')
-    p.add_argument('--cycle-len', type=int, default=None, help='epochs per SCHP cycle (default: a fifth of the rest)')
+    p.add_argument('--schp-start', type=at_least(0), default=None, help='epochs before the first cycle (default: 2/3 of --epochs)')
+    p.add_argument('--cycle-len', type=at_least(1), default=None, help='epochs per SCHP cycle (default: a fifth of the rest)')
     p.add_argument('--refine', choices=('online', 'offline', 'none'), default='online', help='SCHP label refinement')
     p.add_argument('--no-aggregate', dest='aggregate', action='store_false', help='SCHP without model aggregation')
-    p.add_argument('--warmup', type=int, default=None, help='epochs of linear warm-up (default: --epochs // 15, SCHP\'s 10 of 150)')
-    p.add_argument('--restart', type=float, default=1.0, help='learning rate of each SCHP cycle restart as a fraction of --lr (paper: 1, public code: 0.5)')
-    p.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint.pth')
-    p.add_argument('--seed', type=int, default=0, help='random seed')
-    p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:1 (default: GPU if any)')
-    p.add_argument('--workers', type=int, default=0, help='DataLoader worker processes')
+    p.add_argument('--warmup', type=at_least(0), default=None, help='epochs of linear warm-up (default: --epochs // 15, SCHP\'s 10 of 150)')
+    p.add_argument('--restart', type=positive, default=1.0, help='learning rate of each SCHP cycle restart as a fraction of --lr (paper: 1, public code: 0.5)')
     p.add_argument('--pretrained', default=None, help='backbone start: "synth" (the stand-in weights hparse ships for the backbone), '
-                   'a shipped name (see `hparse pretrain --list`), "imagenet" (timm download, needs the internet) or a weights file '
-                   '(default: random weights)')
+                   'a shipped name (see `hparse pretrain --list`), "imagenet" (timm download, needs the internet), a backbone weights file '
+                   'or an hparse model.pth of the same backbone (its backbone weights) (default: random weights)')
 
 def _pretrained_arg(args)->bool|str:
-    "`--pretrained`, checked against the shipped weights of the run's backbone before any work."
+    "`--pretrained`, checked before any work: a shipped name of the run's backbone, or a file `hparse.train.parser_backbone` accepts."
     from hparse.models.backbones import resolve_pretrained, shipped_weights
     from hparse.models.hipn import HIPN_VARIANTS
+    from hparse.train import parser_backbone
     if args.pretrained is None: return False
     bb = args.backbone if args.model == 'ace2p' else HIPN_VARIANTS[args.variant]['backbone']
     try: found = resolve_pretrained(bb, args.pretrained)
     except KeyError: raise UserError(f"--pretrained {args.pretrained}: no shipped weights for backbone {bb} "
                                      f"(shipped: {', '.join(shipped_weights()) or 'none'})") from None
-    if isinstance(found, Path) and not found.is_file():
-        raise UserError(f"--pretrained {args.pretrained}: no such weights file, nor a shipped name ({', '.join(shipped_weights())})")
+    if isinstance(found, Path):
+        if found.is_dir(): weights_file(found, '--pretrained')
+        if not found.is_file(): raise UserError(f"--pretrained {args.pretrained}: no such weights file, nor a shipped name ({', '.join(shipped_weights())})")
+        try: parser_backbone(found, bb)  # junk, code-running pickles and parsers of another backbone: one line each
+        except ValueError as e: raise UserError(f"--pretrained {_one_line(e)}") from None
     return args.pretrained
 
 def _schp_of(args):
@@ -269,22 +341,70 @@ def _schp_of(args):
     return SCHPSettings(start=args.schp_start, cycle_len=args.cycle_len, warmup=args.warmup, restart=args.restart, aggregate=args.aggregate,
                         refine=None if args.refine == 'none' else args.refine, self_correct=args.schp)
 
-@subcommand('train', 'train A-CE2P with SCHP self-correction, or HIPN; resumable')
+def _train_root(args)->Path:
+    "The dataset of `hparse train`: the root given, or the synthetic benchmark `hparse synth` wrote (announced); never written here."
+    fmt = args.fmt or ('lip' if args.model == 'ace2p' else 'ppp')
+    if args.root is not None: return in_folder(args.root, 'dataset folder')
+    if fmt not in ('lip', 'ppp'): raise UserError(f"--format {fmt}: the synthetic benchmark has lip and ppp layouts only: pass a dataset root")
+    root = Path('data/synth') / fmt
+    if not (root / 'val_id.txt').is_file():
+        raise UserError(f"no dataset given and {root} does not exist: write the synthetic benchmark first "
+                        f"(CPU-sized: hparse synth --n 64 --size 64) or pass a dataset root")
+    print(f"dataset: {root} (the synthetic benchmark of hparse synth; pass a dataset root to train on another)")
+    return root
+
+def _run_folder(args)->Path:
+    "`--out` checked against what it holds: a finished run needs --force; --resume needs a readable checkpoint; an unfinished run needs one of them."
+    from hparse.run import CHECKPOINT, MODEL, RESULT, finished
+    from hparse.models.io import read_checkpoint
+    out = out_folder(args.out, '--out')
+    ckpt, done = out / CHECKPOINT, finished(out) is not None
+    if done and not args.force:
+        raise UserError(f"--out {out}: holds a finished run ({RESULT} beside {MODEL}); pass --force to train it again, or choose another --out")
+    if args.resume:
+        if not ckpt.is_file(): raise UserError(f"--resume: no checkpoint {ckpt} to continue from" + (" (the run there is finished)" if done else ''))
+        try: read_checkpoint(ckpt)
+        except ValueError: raise UserError(f"--resume: {ckpt}: unreadable checkpoint (truncated or corrupt); delete it, or pass --force instead of --resume to start again") from None
+    elif ckpt.exists():
+        if not args.force: raise UserError(f"--out {out}: holds the checkpoint of an unfinished run; pass --resume to continue it or --force to start again")
+        ckpt.unlink()  # --force without --resume: the old run's checkpoint is not this run's
+    return out
+
+def _interrupted(out:Path, epochs:int)->Interrupted:
+    "The one line of a run stopped by Ctrl-C: the epoch it was in, and how to continue from the checkpoint (atomic: never half-written)."
+    import torch
+    from hparse.run import CHECKPOINT
+    try: done = torch.load(out / CHECKPOINT, map_location='cpu', weights_only=True, mmap=True)['epoch'] + 1
+    except Exception: done = 0  # no checkpoint yet
+    if not done: return Interrupted(f"interrupted at epoch 1 of {epochs}, before the first checkpoint; rerun to start again")
+    return Interrupted(f"interrupted at epoch {min(done + 1, epochs)} of {epochs}; rerun with --resume to continue from {out / CHECKPOINT} ({done} epoch(s) done)")
+
+def _trained(what:str, args, r:dict, out:Path):
+    "The closing lines of a training command: scores in percent, the files written."
+    from hparse.run import MODEL, RESULT
+    from hparse.train import score_text
+    print(f"trained {what} for {args.epochs} epochs in {r['wall_s']} s on {r['hardware']}: {score_text(r['final'])}")
+    print(f"wrote {out / MODEL}, {out / RESULT}, {out / 'log.csv'}")
+
+@subcommand('train', 'train A-CE2P with SCHP self-correction, or HIPN; resumable',
+            epilog='CPU-sized: hparse train --backbone resnet18 --size 64 --epochs 3 --bs 8 --out runs/r18 (after hparse synth --n 64 --size 64)')
 @_args(_add_train)
 def train_cmd(args):
     from hparse.train import train
-    from hparse.run import MODEL, RESULT
-    if args.root is not None and not Path(args.root).is_dir(): raise UserError(f"{args.root}: no such folder")
-    pre = _pretrained_arg(args)
-    out_folder(args.out, '--out')
-    r = train(model=args.model, root=args.root, fmt=args.fmt, labels=args.labels, out=args.out, epochs=args.epochs, size=args.size,
-              bs=args.bs, lr=args.lr, backbone=args.backbone, context=args.context, variant=args.variant, schp=_schp_of(args),
-              resume=args.resume, seed=args.seed, device=args.device, num_workers=args.workers, pretrained=pre, clean=args.clean,
-              hipn_kwargs={k: v for k, v in dict(stages=args.stages, C=args.channels, bottom_up=args.bottom_up).items() if v is not None})
-    print(f"trained {args.model} for {args.epochs} epochs in {r['wall_s']} s on {r['hardware']}: "
-          + ', '.join(f'{k}={v:.4f}' for k, v in r['final'].items()))
-    print(f"wrote {Path(args.out) / MODEL}, {Path(args.out) / RESULT}, {Path(args.out) / 'log.csv'}")
+    if args.frac is not None and args.model != 'hipn': raise UserError("--frac: training on a labeled fraction is HIPN's semi-supervised setting (--model hipn)")
+    if args.frac == 0: raise UserError('--frac 0 leaves no labeled image to train on')
+    root, pre = _train_root(args), _pretrained_arg(args)
+    out = _run_folder(args)
+    try:
+        r = train(model=args.model, root=root, fmt=args.fmt, labels=args.labels, out=out, epochs=args.epochs, size=args.size, bs=args.bs, lr=args.lr,
+                  backbone=args.backbone, context=args.context, variant=args.variant, schp=_schp_of(args), resume=args.resume, seed=args.seed,
+                  device=args.device, num_workers=args.workers, pretrained=pre, clean=args.clean, overwrite=args.force,
+                  keep_checkpoint=args.keep_checkpoint, progress=progress_shown(), frac=args.frac,
+                  hipn_kwargs={k: v for k, v in dict(stages=args.stages, C=args.channels, bottom_up=args.bottom_up).items() if v is not None})
+    except KeyboardInterrupt: raise _interrupted(out, args.epochs) from None
+    _trained(args.model, args, r, out)
     return 0
+
 
 # %% ../nbs/90_cli.ipynb #9f2c7954
 def _add_pretrain(p):
@@ -360,20 +480,22 @@ def _scores_text(scores:dict, table)->str:
 def eval_cmd(args):
     from hparse.inference import evaluate, SYNTH_LIP
     from hparse.files import atomic_json
-    if not Path(args.weights).is_file(): raise UserError(f"{args.weights}: no such weights file")
+    weights_file(args.weights)
     if args.json: out_file(args.json, '--json')
     root = Path(args.root or SYNTH_LIP)
+    if root.is_file() or args.root is not None: in_folder(root, 'dataset folder')
     if not root.is_dir(): raise UserError(_no_root(root, args.root))
+    bar = progress_shown()
     scores, table = evaluate(_load(args), root, args.fmt, args.split, tta=args.tta, labels=args.labels, bs=args.bs,
-                             device=args.device, progress=sys.stdout.isatty())
-    print(_scores_text(scores, table))
+                             device=args.device, progress=bar)
+    print(('\n' if bar else '') + _scores_text(scores, table))  # the heading on its own line, after the bar
     if args.json: atomic_json(args.json, dict(scores=scores, per_class=table.to_dict()), default=float)
     return 0
 
 # %% ../nbs/90_cli.ipynb #751cc765
 PARSE_EPILOG = """outputs, for each input image NAME.EXT (names must be unique):
   OUT/NAME.png          the labels: a palette PNG of the image's size, pixel value = class id (VOC colours)
-  OUT/NAME_overlay.jpg  with --overlay: the image blended with its coloured labels
+  OUT/NAME_overlay.png  with --overlay: the image blended with its coloured labels, and a legend of the classes present
   OUT/NAME_logits.npy   with --logits: the final logits, K x H x W float16 (numpy.load)
   OUT/skipped.txt       with --skip-bad, when images were skipped: one 'path: reason' line each"""
 
@@ -381,7 +503,7 @@ def _add_parse(p):
     p.add_argument('images', nargs='+', help='image files or folders (their .jpg .jpeg .png .bmp files, not subfolders)')
     p.add_argument('--out', required=True, help='output folder (created); see below for what is written')
     _add_model_args(p)
-    p.add_argument('--overlay', action='store_true', help='also write image + label overlays (NAME_overlay.jpg)')
+    p.add_argument('--overlay', action='store_true', help='also write image + label overlays with a legend (NAME_overlay.png)')
     p.add_argument('--logits', action='store_true', help='also write raw logits (NAME_logits.npy, float16)')
     p.add_argument('--skip-bad', action='store_true', help='skip unreadable images with a warning (listed in OUT/skipped.txt) instead of stopping')
 
@@ -404,10 +526,10 @@ def _image_paths(args)->list:
 def parse_cmd(args):
     from hparse.inference import parse_images, SKIPPED
     from hparse.data import DataError
-    if not Path(args.weights).is_file(): raise UserError(f"{args.weights}: no such weights file")
+    weights_file(args.weights)
     out, paths = out_folder(args.out, '--out'), _image_paths(args)
     try: written = parse_images(paths, _load(args), out, tta=args.tta, overlay=args.overlay, logits=args.logits, bs=args.bs,
-                                device=args.device, skip_bad=args.skip_bad, progress=sys.stdout.isatty())
+                                device=args.device, skip_bad=args.skip_bad, progress=progress_shown())
     except DataError as e: raise UserError(f"{e}; pass --skip-bad to skip unreadable images") from None
     n_bad = len(paths) - len(written)
     if not written: raise UserError(f"no image could be read: skipped all {n_bad} (listed in {out / SKIPPED})")
@@ -421,9 +543,9 @@ def _add_pseudo(p):
     p.add_argument('--weights', required=True, help="a trained HIPN (hparse train --model hipn's model.pth)")
     p.add_argument('--out', required=True, help='pseudo-label folder (labels/, conf/, noisy_<method>/ and their manifest)')
     p.add_argument('--format', dest='fmt', choices=FORMATS, default='ppp', help='dataset layout')
-    p.add_argument('--frac', type=float, default=1/8, help='labeled fraction; the rest is pseudo-labeled (default: 1/8; 1 = label every id)')
+    p.add_argument('--frac', type=fraction, default=1/8, help='labeled fraction; the rest is pseudo-labeled (default: 1/8; 1 = label every id)')
     p.add_argument('--seed', type=int, default=0, help='split seed')
-    p.add_argument('--size', type=at_least(32), default=473, help='square network input side, pixels')
+    p.add_argument('--size', type=at_least(32), default=None, help='square network input side, pixels (default: the size stored in the model file)')
     p.add_argument('--bs', type=at_least(1), default=8, help='images per forward pass')
     p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:N (default: the GPU when there is one)')
     p.add_argument('--overwrite', action='store_true', help='redo images already labelled by another model')
@@ -432,16 +554,49 @@ def _add_pseudo(p):
 @_args(_add_pseudo)
 def pseudo_label_cmd(args):
     from hparse.hybrid import pseudo_label_dataset
-    if not Path(args.weights).is_file(): raise UserError(f"{args.weights}: no such weights file")
+    weights_file(args.weights)
     root = Path(args.root or 'data/synth/ppp')
+    if root.is_file() or args.root is not None: in_folder(root, 'dataset folder')
     if not root.is_dir(): raise UserError(_no_root(root, args.root))
     if not 0 < args.frac <= 1: raise UserError('--frac must be in (0, 1]')
     out_folder(args.out, '--out')
     r = pseudo_label_dataset(root, args.weights, args.out, args.fmt, None if args.frac == 1 else args.frac, args.seed,
-                             args.size, bs=args.bs, device=args.device, overwrite=args.overwrite, progress=sys.stdout.isatty())
-    print(f"pseudo-labeled {r['n_images']} image(s) ({r['n_predicted']} predicted now) into {r['folder']}")
+                             args.size, bs=args.bs, device=args.device, overwrite=args.overwrite, progress=progress_shown())
+    h, w = r['size']
+    print(f"pseudo-labeled {r['n_images']} image(s) ({r['n_predicted']} predicted now) at {h}x{w} px "
+          f"({'set by --size' if args.size else 'the size stored in the model file'}) into {r['folder']}")
     for m, sc in (r['noise_identification'] or {}).items():
-        print(f"  {m}: " + ', '.join(f'{k}={v:.3f}' for k, v in sc.items() if isinstance(v, float)))  # Table 2's first column
+        print(f"  {m} (%): " + ', '.join(f'{k}={100 * v:.2f}' for k, v in sc.items() if isinstance(v, float)))  # Table 2's first column
+    print(f"next: hparse retrain {r['folder']} --out RUN  (HIPN's retraining on these pseudo labels)")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #0c4512a1
+def _add_retrain(p):
+    from hparse.noise import METHODS
+    p.add_argument('pseudo', help="a pseudo-label folder written by hparse pseudo-label (labels/, conf/, noisy_<method>/, summary.json)")
+    p.add_argument('--method', choices=(*METHODS, 'none'), default='both',
+                   help="noise identification whose noisy pixels get negative learning (HL); none: positive learning on every pseudo label (PL)")
+    p.add_argument('--alpha', type=fraction, default=0.5, help='Eq. 5 weight of positive learning')
+    p.add_argument('--root', default=None, help='dataset root (default: the one the pseudo labels were made on)')
+    p.add_argument('--weights', default=None, help='HIPN model file the retraining starts from (default: the one that made the pseudo labels)')
+    _add_run(p, size=None, lr=None, out='runs/hybrid')
+
+@subcommand('retrain', "retrain a HIPN on pseudo-label's output with positive / negative learning (HIPN Sec. 3.3 hybrid learning)",
+            epilog='CPU-sized: hparse retrain runs/pl --out runs/hipn_hl --epochs 2 --bs 8')
+@_args(_add_retrain)
+def retrain_cmd(args):
+    from hparse.train import retrain_hybrid
+    pseudo = in_folder(args.pseudo, 'pseudo-label folder')
+    if not (pseudo / 'summary.json').is_file(): raise UserError(f"{pseudo}: no summary.json: not a folder written by hparse pseudo-label")
+    if args.root is not None: in_folder(args.root, 'dataset folder')
+    if args.weights is not None: weights_file(args.weights)
+    out = _run_folder(args)
+    try:
+        r = retrain_hybrid(pseudo, out, None if args.method == 'none' else args.method, args.root, args.weights, args.epochs, args.size, args.bs, args.lr,
+                           args.alpha, args.seed, args.device, args.workers, args.resume, args.force, args.keep_checkpoint, progress_shown())
+    except KeyboardInterrupt: raise _interrupted(out, args.epochs) from None
+    h = r['hybrid']
+    _trained(f"hipn ({'PL' if h['method'] is None else 'HL, ' + h['method']}: {h['n_labeled']} labeled + {h['n_pseudo']} pseudo-labeled images)", args, r, out)
     return 0
 
 # %% ../nbs/90_cli.ipynb #87e08904
@@ -473,7 +628,14 @@ def main(argv:list|None=None)->int:
     with warnings.catch_warnings():
         warnings.showwarning = _warning_line
         try: return COMMANDS[args.command][1](args)
+        except Interrupted as e:
+            print(f"hparse {args.command}: {_one_line(e)}", file=sys.stderr)
+            return e.status
+        except KeyboardInterrupt:
+            if debug: raise
+            print(f"hparse {args.command}: interrupted", file=sys.stderr)
+            return Interrupted.status
         except (UserError, OSError, ValueError) as e:  # OSError: FileExistsError, PermissionError, ...; DataError is a ValueError
             if debug: raise
             print(f"hparse {args.command}: error: {_one_line(e)}", file=sys.stderr)
-            return 2
+            return getattr(e, 'status', 2)

@@ -397,14 +397,14 @@ def _finish(res:dict, path:Path)->dict:
 
 
 # %% ../nbs/32_hybrid.ipynb #d064c5cb
-def _hipn_from(weights, tax, backbone, C, stages):
-    "The HIPN of a parser file (`hparse train`'s model.pth: its architecture is stored), or of a bare state dict / checkpoint."
+def _hipn_from(weights, tax, backbone, C, stages)->tuple:
+    "The HIPN of a parser file (`hparse train`'s model.pth: its architecture and training size are stored), or of a bare state dict / checkpoint; and the stored size (None)."
     ck = read_checkpoint(weights) if Path(weights).is_file() else None
     if ck is not None and checkpoint_kind(ck, str(weights)) == 'parser':
         k = ck['arch'].get('num_classes')
         if k != tax.n: raise DataError(weights, f"the parser predicts {k} classes, the dataset has {tax.n}")
-        return load_weights(build_model(ck['arch']), ck['model'], str(weights), ck['arch'])
-    return load_state_file(HIPN(tax.n, tax, backbone=backbone, C=C, stages=stages), weights)
+        return load_weights(build_model(ck['arch']), ck['model'], str(weights), ck['arch']), ck.get('size')
+    return load_state_file(HIPN(tax.n, tax, backbone=backbone, C=C, stages=stages), weights), None
 
 def pseudo_label_dataset(root, # dataset root
                          weights:str|Path, # state dict of the HIPN (`model.pth`) or a training checkpoint
@@ -412,18 +412,21 @@ def pseudo_label_dataset(root, # dataset root
                          fmt:str='lip', # dataset layout
                          frac:float|None=1/8, # labeled fraction: the other ids are pseudo-labeled (None: every training id)
                          seed:int=0, # split seed (as in `run_hybrid`)
-                         size:int=473, backbone:str='hrnet_w48', C:int=64, stages:int=3, # the HIPN that made `weights`
+                         size:int|tuple|None=None, # evaluation crop (default: the training size a parser file stores, else 473)
+                         backbone:str='hrnet_w48', C:int=64, stages:int=3, # the HIPN that made `weights` (a parser file says it itself)
                          bs:int=8, methods=METHODS, device=None, overwrite:bool=False, progress:bool=True
                         )->dict: # folder, counts, identification scores (None without truth)
     "Pseudo-label the unlabeled training images with a saved HIPN; score the noise identification when labels exist."
     tr = find_items(root, fmt, 'train')
     ids = tr.ids if frac is None else split_labeled(tr.ids, frac, seed)[1]
     if not ids: raise ValueError(f"frac={frac} leaves no unlabeled images to pseudo-label")
-    model = _hipn_from(weights, tr.tax, backbone, C, stages)
+    model, stored = _hipn_from(weights, tr.tax, backbone, C, stages)
+    size = size or stored or 473
     items = tr.subset(ids)
     pl = pseudo_label(model, items, out, size, bs, methods, device, overwrite, progress)
     has_truth = all(p.exists() for p in items.labels)
-    res = dict(folder=str(pl.root), n_images=len(ids), n_predicted=pl.n_predicted,
+    res = dict(folder=str(pl.root), n_images=len(ids), n_predicted=pl.n_predicted, size=list(pl.manifest['size']),
+               root=str(Path(root).resolve()), fmt=fmt, weights=str(Path(weights).resolve()),  # what `retrain_hybrid` starts from
                noise_identification=pseudo_noise_scores(pl, items) if has_truth else None)
     atomic_json(pl.root/'summary.json', res)
     return res

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from fastcore.basics import chunked
 from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
@@ -28,8 +28,8 @@ from .models.io import (PARSER_FORMAT, ACTS, ARCHS, DEFAULT_TAXONOMY, DEFAULT_SI
 
 # %% auto #0
 __all__ = ['TTA_SCALES', 'SKIPPED', 'SYNTH_LIP', 'Parser', 'load_parser', 'as_parser', 'tta_logits', 'SymmetricModel', 'prepare',
-           'get_device', 'predict', 'PaletteModel', 'save_label_png', 'blend_labels', 'write_outputs', 'parse_images',
-           'parse_folder', 'evaluate']
+           'get_device', 'predict', 'PaletteModel', 'save_label_png', 'blend_labels', 'legend_strip', 'overlay_image',
+           'write_outputs', 'parse_images', 'parse_folder', 'evaluate']
 
 # %% ../nbs/40_inference.ipynb #94a02bf0
 @dataclass
@@ -197,6 +197,35 @@ def blend_labels(img:np.ndarray, # (H, W, 3) uint8 RGB
     out[fg] = (1 - alpha) * out[fg] + alpha * colorize(lbl)[fg]
     return out.round().astype(np.uint8)
 
+def legend_strip(tax:Taxonomy|str, # whose names and colours
+                 ids:list, # the class ids to name
+                 height:int=0, # at least this high (the image's height)
+                 row:int=14 # pixels per class
+                )->np.ndarray: # (H, W, 3) uint8, white
+    "A column naming each class of `ids` beside a swatch of its palette colour (Pillow's default font)."
+    tax, font, pad = get_taxonomy(tax), ImageFont.load_default(), 4
+    names = [tax.classes[i] for i in ids]
+    w = 3 * pad + row + int(max([font.getlength(n) for n in names] or [0]))
+    im = Image.new('RGB', (w, max(height, 2 * pad + row * len(ids))), 'white')
+    d = ImageDraw.Draw(im)
+    for k, (i, n) in enumerate(zip(ids, names)):
+        y = pad + k * row
+        d.rectangle([pad, y + 1, pad + row - 3, y + row - 2], fill=tuple(int(c) for c in tax.palette[i]), outline=(0, 0, 0))
+        d.text((2 * pad + row, y), n, fill=(0, 0, 0), font=font)
+    return np.array(im)
+
+def overlay_image(img:np.ndarray, # (H, W, 3) uint8 RGB
+                  lbl:np.ndarray, # (H, W) class ids
+                  tax:Taxonomy|str, # the taxonomy of the ids
+                  alpha:float=0.5 # weight of the label colours
+                 )->np.ndarray: # (max(H, legend), W + legend width, 3) uint8
+    "`blend_labels` with a legend of the classes present to its right, so that colours read as classes."
+    bl, tax = blend_labels(img, lbl, alpha), get_taxonomy(tax)
+    leg = legend_strip(tax, [int(i) for i in np.unique(lbl) if i < tax.n], bl.shape[0])
+    out = np.full((max(bl.shape[0], leg.shape[0]), bl.shape[1] + leg.shape[1], 3), 255, np.uint8)
+    out[:bl.shape[0], :bl.shape[1]], out[:leg.shape[0], bl.shape[1]:] = bl, leg
+    return out
+
 # %% ../nbs/40_inference.ipynb #9dd55c15
 def _tta(tta:bool, scales, flip)->tuple:
     "Scales and flip from the `tta` switch, unless given explicitly."
@@ -236,12 +265,13 @@ def write_outputs(path:Path, # the input image file
                   img:np.ndarray, # its pixels (H, W, 3)
                   z:torch.Tensor, # its logits (K, H, W)
                   out:Path, # output folder
-                  overlay:bool=False, # also write name_overlay.jpg
-                  logits:bool=False # also write name_logits.npy (float16)
+                  overlay:bool=False, # also write name_overlay.png (with a legend)
+                  logits:bool=False, # also write name_logits.npy (float16)
+                  tax:Taxonomy|str|None=None # the classes the overlay's legend names (default: by the class count)
                  )->Path: # the label PNG
     "Write the label PNG (and overlay and logits) of one image."
     lbl = z.argmax(0).to(torch.uint8).numpy()
-    if overlay: Image.fromarray(blend_labels(img, lbl)).save(out/f'{path.stem}_overlay.jpg', quality=90)
+    if overlay: Image.fromarray(overlay_image(img, lbl, tax or _default_taxonomy(z.shape[0], str(path)))).save(out/f'{path.stem}_overlay.png')
     if logits: np.save(out/f'{path.stem}_logits.npy', z.half().numpy())
     return save_label_png(lbl, out/f'{path.stem}.png')
 
@@ -249,7 +279,7 @@ def parse_images(paths:list, # image files
                  weights, # a weights file `load_parser` reads, or a `Parser`
                  out:str|Path, # output folder (created)
                  tta:bool=False, # flips and `TTA_SCALES`
-                 overlay:bool=False, # also write name_overlay.jpg
+                 overlay:bool=False, # also write name_overlay.png (the blend and a legend of the classes present)
                  logits:bool=False, # also write name_logits.npy (K, H, W) float16
                  bs:int=4, # images per batch
                  size:int|tuple|None=None, # input size (default: the parser's)
@@ -277,7 +307,7 @@ def parse_images(paths:list, # image files
             ok = _read_images(batch, skip_bad, skipped)
             if not ok: continue
             zs = predict(parser, [im for _, im in ok], scales, flip, device, amp)
-            written += [write_outputs(p, im, z, out, overlay, logits) for (p, im), z in zip(ok, zs)]
+            written += [write_outputs(p, im, z, out, overlay, logits, parser.tax) for (p, im), z in zip(ok, zs)]
     except DataError as e: raise DataError(e.path, f"{e.msg}; stopped after writing {len(written)} of {len(paths)} image(s) to {out}") from None
     if skip_bad: _write_skipped(out, skipped)
     return written

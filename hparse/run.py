@@ -41,13 +41,20 @@ def fit_run(learn:Learner, # the learner of the run
             cbs:list|None=None, # more callbacks of the fit, after the checkpoint and the log
             marker:str=RESULT, # the result file's name
             json_default=str, # how the result file writes values JSON does not know
-            ckpt_every_s:float|None=None # checkpoint by time (seconds between saves) instead of every epoch
+            ckpt_every_s:float|None=None, # checkpoint by time (seconds between saves) instead of every epoch
+            overwrite:bool=False, # train again over a finished run (its result file is removed first)
+            keep_checkpoint:bool=True # keep the checkpoint once the run is done (False: the model file and the result file are what is kept)
            )->dict: # the result
     "Fit `learn` in `folder` with a checkpoint every epoch, then write the model file and, last, the result file (rank 0)."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    if finished(folder, marker) is not None:
+        if not overwrite: raise FileExistsError(f"{folder}: holds a finished run ({marker} beside {MODEL}); pass overwrite=True to train it again")
+        if rank_distrib() == 0: (folder/marker).unlink()  # from here on the folder holds an unfinished run
     run_cbs = [CheckpointCallback(folder.resolve()/CHECKPOINT, resume=resume, every_s=ckpt_every_s), *([EpochLog(folder)] if log else []), *(cbs or [])]
     fit(learn, run_cbs)
     if rank_distrib() == 0: save(learn, folder/MODEL)
     res = result(learn)
-    if rank_distrib() == 0: atomic_json(folder/marker, res, default=json_default)
+    if rank_distrib() == 0:
+        atomic_json(folder/marker, res, default=json_default)
+        if not keep_checkpoint: (folder/CHECKPOINT).unlink(missing_ok=True)  # done: nothing to resume
     return res

@@ -6,7 +6,8 @@ Docs: https://hparse.github.io/hparse/train.html.md"""
 
 # %% ../nbs/33_train.ipynb #1add73bf
 from __future__ import annotations
-import os, time
+import json, os, time
+from contextlib import nullcontext, ExitStack
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -14,19 +15,26 @@ import torch
 from fastai.learner import Learner
 from fastai.torch_core import set_seed, default_device
 from fastcore.basics import patch
-from .data import parsing_dls, find_items, AugParams, HIPN_AUG
+from fastai.callback.core import Callback
+import fastai.callback.progress  # noqa: F401  (Learner.no_bar, no_logging)
+from .data import parsing_dls, find_items, split_labeled, AugParams, HIPN_AUG
 from .recipe import papers_lr, parsing_learner
 from .provenance import hardware
 from .losses import ACE2PLoss, HIPNLoss
 from .models import ACE2P, create_hipn
 from .schp import SCHPSettings
 from .learner import ddp_ctx
-from .models.io import save_parser
+from .models.io import save_parser, read_checkpoint, PARSER_FORMAT
+from .models.hipn import HIPN_VARIANTS
+from .models.backbones import resolve_pretrained, file_sha256
+from .hybrid import PseudoLabels, hybrid_dls, hybrid_learner
+from .inference import load_parser
 from .run import fit_run
 from fastai.distributed import num_distrib
 
 # %% auto #0
-__all__ = ['SYNTH_ROOT', 'ace2p_learner', 'hipn_learner', 'default_root', 'train']
+__all__ = ['SYNTH_ROOT', 'LOSSES', 'ace2p_learner', 'hipn_learner', 'default_root', 'score_text', 'EpochLine', 'start_weights',
+           'parser_backbone', 'train', 'retrain_hybrid']
 
 # %% ../nbs/33_train.ipynb #cf5160e8
 def _on_cuda(device=None)->bool: return torch.device(device or default_device()).type == 'cuda'
@@ -99,6 +107,48 @@ def default_root(fmt:str='lip', root=None)->Path:
         make_benchmark(SYNTH_ROOT)
     return SYNTH_ROOT / sub
 
+LOSSES = ('train_loss', 'valid_loss')  # the recorder's values that are losses; every other one is a score in [0, 1]
+
+def score_text(scores:dict)->str:
+    "Losses as numbers and scores (mIoU, accuracies) in percent, as every hparse command prints them."
+    return ' '.join(f'{k}={v:.4f}' if k in LOSSES else f'{k}={100 * v:.2f}%' for k, v in scores.items())
+
+class EpochLine(Callback):
+    "One printed line per epoch, scores in percent: what a log file gets instead of progress bars."
+    order = 75  # after the recorder has the epoch's values
+    def after_epoch(self):
+        r = self.learn.recorder
+        print(f"epoch {self.epoch + 1}/{self.n_epoch}: " + score_text(dict(zip(r.metric_names[1:-1], map(float, r.values[-1])))), flush=True)
+
+def _quiet(learn:Learner, progress:bool):
+    "A context without fastai's bars and table (an `EpochLine` per epoch instead) unless `progress`."
+    if progress: return nullcontext()
+    stack = ExitStack(); stack.enter_context(learn.no_bar()); stack.enter_context(learn.no_logging())
+    cb = EpochLine(); learn.add_cb(cb); stack.callback(learn.remove_cb, cb)
+    return stack
+
+def start_weights(pretrained:bool|str|Path, # `train`'s `pretrained`
+                  backbone:str # the run's backbone
+                 )->dict: # what `result.json` records as `start`
+    "Where a run's backbone started: the `pretrained` value, and the file it names with its SHA-256 (shipped names and paths)."
+    if not pretrained: return dict(pretrained=None)
+    found = resolve_pretrained(backbone, pretrained)
+    return dict(pretrained=str(pretrained), **(dict(file=str(found), sha256=file_sha256(found)) if isinstance(found, Path) and found.is_file() else {}))
+
+def parser_backbone(path:str|Path, # a weights file
+                    backbone:str # the backbone of the run that starts from it
+                   )->dict|None: # the backbone's state dict, or None when `path` is not a parser file
+    "The backbone weights of an hparse parser file (`hparse train`'s model.pth) of the same backbone; a `ValueError` saying why not."
+    if Path(path).suffix == '.safetensors': return None
+    ck = read_checkpoint(path)  # weights_only: junk and code-running pickles are refused in one line
+    if ck.get('format') != PARSER_FORMAT: return None  # a backbone state dict: `create_backbone` reads it
+    arch = ck['arch']
+    have = arch.get('backbone', 'resnet101' if arch.get('name') == 'ace2p' else None)  # A-CE2P's default backbone
+    if have != backbone:
+        raise ValueError(f"{path}: an hparse {arch.get('name')} parser file on backbone {have}, this run's backbone is {backbone}; "
+                         f"start from a parser of {backbone} or from backbone weights")
+    return {k.removeprefix('backbone.'): v for k, v in ck['model'].items() if k.startswith('backbone.')}
+
 def train(model:str='ace2p', # 'ace2p' or 'hipn'
           root=None, # dataset root (default: the synthetic benchmark)
           fmt:str|None=None, # dataset layout (default: 'lip' for A-CE2P, 'ppp' for HIPN)
@@ -109,38 +159,49 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
           backbone:str='resnet101', context:str='psp', # A-CE2P
           variant:str='hipn_w48', # HIPN (a `HIPN_VARIANTS` name)
           schp:SCHPSettings|bool=True, # A-CE2P: SCHP's switches and plan (True: the paper's, scaled to `epochs`; False: no self-correction)
-          resume:bool=False, seed:int=0, device=None, num_workers:int=0, pretrained:bool|str=False,
+          resume:bool=False, seed:int=0, device=None, num_workers:int=0,
+          pretrained:bool|str=False, # backbone start: True / 'imagenet', 'synth', a shipped name, a backbone weights file or an hparse parser file of the same backbone
           clean:str|None=None, # label folder with the clean truth of `labels` (SCHP label-quality record)
           hipn_kwargs:dict|None=None, # HIPN: overrides of the variant's arguments (stages, bottom_up, C, merge)
+          frac:float|None=None, # HIPN: train on this labeled fraction of the training split only (`split_labeled` with `seed`, as `pseudo_label_dataset` splits)
+          overwrite:bool=False, # train again over a finished run in `out`
+          keep_checkpoint:bool=False, # keep `out`'s checkpoint once the run is done
+          progress:bool=True, # fastai's progress bars (False: one `EpochLine` per epoch)
          )->dict:
     "Train A-CE2P (with SCHP) or HIPN on a dataset; write checkpoint, logs, final model and result JSON to `out`; DDP under `torchrun`."
     if device is None and torch.cuda.is_available() and 'LOCAL_RANK' in os.environ: device = f"cuda:{os.environ['LOCAL_RANK']}"  # a GPU per rank
     fmt, lr = fmt or ('lip' if model == 'ace2p' else 'ppp'), papers_lr(model, bs) if lr is None else lr
     root, out = default_root(fmt, root), Path(out)
+    bb = backbone if model == 'ace2p' else {**HIPN_VARIANTS.get(variant, {}), **(hipn_kwargs or {})}.get('backbone')
+    start = start_weights(pretrained, bb)
+    sd = parser_backbone(pretrained, bb) if isinstance(pretrained, (str, Path)) and Path(pretrained).is_file() else None
     out.mkdir(parents=True, exist_ok=True)
     set_seed(seed, reproducible=True)
-    common = dict(size=size, bs=bs, labels=labels, num_workers=num_workers, path=out, device=device, pretrained=pretrained)
+    common = dict(size=size, bs=bs, labels=labels, num_workers=num_workers, path=out, device=device, pretrained=False if sd is not None else pretrained)
     t0 = time.time()
     if model == 'ace2p':
         schp = SCHPSettings.of(schp)
-        learn = ace2p_learner(root, fmt, backbone, context, batch_aug=True if schp.refine == 'offline' else None, **common)
+        learn = ace2p_learner(root, fmt, backbone, context, batch_aug=True if schp.refine == 'offline' else None, fix_stem=bool(pretrained), **common)
         arch = dict(name='ace2p', backbone=backbone, context=context)
         clean_items = find_items(root, fmt, 'train', clean) if (clean or labels) else None
         def fit(learn, cbs):
-            with ddp_ctx(learn):  # DDP when launched with several processes (torchrun, accelerate launch); else nothing
+            with ddp_ctx(learn), _quiet(learn, progress):  # DDP when launched with several processes (torchrun, accelerate launch); else nothing
                 learn.fit_schp(epochs, lr, schp, cbs=cbs, clean=clean_items, n_classes=learn.model.num_classes)
     elif model == 'hipn':
-        learn = hipn_learner(root, fmt, variant, model_kwargs=hipn_kwargs, **common)
+        ids = split_labeled(find_items(root, fmt, 'train', labels).ids, frac, seed)[0] if frac is not None else None  # the primary model of Sec. 3.3
+        learn = hipn_learner(root, fmt, variant, model_kwargs=hipn_kwargs, train_ids=ids, **common)
         arch = dict(name='hipn', variant=variant, **(hipn_kwargs or {}))
         def fit(learn, cbs):
-            with ddp_ctx(learn): learn.fit_poly(epochs, lr, cbs=cbs)
+            with ddp_ctx(learn), _quiet(learn, progress): learn.fit_poly(epochs, lr, cbs=cbs)
     else: raise ValueError(f"model must be 'ace2p' or 'hipn', got {model!r}")
+    if frac is not None and model != 'hipn': raise ValueError(f"frac={frac}: training on a labeled fraction is HIPN's semi-supervised setting (model='hipn')")
+    if sd is not None: learn.model.backbone.load_state_dict(sd)  # the backbone of an hparse parser file
     tax = find_items(root, fmt, 'val').tax
     arch.update(num_classes=tax.n, taxonomy=tax.name)
-    cfg = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed, arch=arch,
+    cfg = dict(model=model, root=str(root), fmt=fmt, labels=labels, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed, arch=arch, start=start, **(dict(frac=frac) if frac is not None else {}),
                **(dict(schp_settings=asdict(schp.resolved(epochs))) if model == 'ace2p' else {}))  # the plan as run
     return fit_run(learn, out, fit, lambda learn, p: save_parser(learn.model, p, arch=_arch(arch), size=size),
-                   partial(_train_result, t0=t0, cfg=cfg), resume=resume)
+                   partial(_train_result, t0=t0, cfg=cfg), resume=resume, overwrite=overwrite, keep_checkpoint=keep_checkpoint)
 
 def _train_result(learn:Learner, t0:float, cfg:dict)->dict:
     "What the result file (`RESULT`) holds: the configuration, the final validation scores, the SCHP cycle records, the wall time and the hardware."
@@ -152,7 +213,44 @@ def _train_result(learn:Learner, t0:float, cfg:dict)->dict:
 def _arch(a:dict)->dict:
     "The `save_parser` architecture of a training configuration."
     if a['name'] == 'hipn':
-        from hparse.models.hipn import HIPN_VARIANTS
         extra = {k: v for k, v in a.items() if k not in ('name', 'variant', 'num_classes', 'taxonomy')}
         return dict(name='hipn', num_classes=a['num_classes'], taxonomy=a['taxonomy'], **{**HIPN_VARIANTS[a['variant']], **extra})
     return a
+
+
+# %% ../nbs/33_train.ipynb #b60426d5
+def retrain_hybrid(pseudo:str|Path, # a pseudo-label folder (`hparse pseudo-label`): labels/, conf/, noisy_<method>/, manifest.json, summary.json
+                   out:str|Path='runs/hybrid', # output folder: checkpoint, logs, model.pth, result.json
+                   method:str|None='both', # noisy masks of this method get negative learning (HL); None: positive learning on every pseudo label (PL)
+                   root=None, # dataset root (default: the one `pseudo` was made on)
+                   weights=None, # the HIPN parser file the retraining starts from (default: the one that made `pseudo`)
+                   epochs:int=150, size:int|None=None, # crop (default: the size `weights` stores)
+                   bs:int=8, lr:float|None=None, # learning rate (default: `papers_lr('hipn', bs)`)
+                   alpha:float=0.5, # Eq. 5 weight of positive learning
+                   seed:int=0, device=None, num_workers:int=0, resume:bool=False, overwrite:bool=False, keep_checkpoint:bool=False,
+                   progress:bool=True)->dict:
+    "HIPN's Sec. 3.3 retraining on `pseudo`: the labeled images with their labels and the pseudo-labeled ones with positive / negative learning."
+    pl, summ = PseudoLabels(pseudo), json.loads((Path(pseudo)/'summary.json').read_text())
+    man = pl.manifest
+    if not (man or {}).get('complete'): raise ValueError(f"{pseudo}: unfinished pseudo labels (its manifest.json is not complete): run pseudo-label again")
+    pl.methods = tuple(man['methods'])
+    if method is not None: pl.noisy_dir(method)  # a ValueError naming the methods the folder has
+    root, weights, fmt = Path(root or summ['root']), Path(weights or summ['weights']), man['fmt']
+    parser = load_parser(weights)
+    arch = read_checkpoint(weights)['arch']
+    if arch['name'] != 'hipn': raise ValueError(f"{weights}: an hparse {arch['name']} parser file; the hybrid retraining starts from a HIPN (hparse train --model hipn)")
+    if (k := find_items(root, fmt, 'val').tax.n) != parser.tax.n: raise ValueError(f"{weights}: predicts {parser.tax.n} classes, the {fmt} dataset {root} has {k}")
+    size, lr, out = size or parser.size[0], papers_lr('hipn', bs) if lr is None else lr, Path(out)
+    unl = set(man['ids'])
+    labeled = [i for i in find_items(root, fmt, 'train').ids if i not in unl]
+    set_seed(seed, reproducible=True)
+    dls = hybrid_dls(root, fmt, labeled, pl, sorted(unl), method, size, bs, num_workers=num_workers, device=device)
+    learn = hybrid_learner(dls, parser.model.train(), parser.tax, lr, alpha=alpha, path=out)
+    cfg = dict(model='hipn', hybrid=dict(pseudo=str(Path(pseudo).resolve()), method=method, alpha=alpha, n_labeled=len(labeled), n_pseudo=len(unl),
+                                         pseudo_model=man['model']), root=str(root), fmt=fmt, epochs=epochs, size=size, bs=bs, lr=lr, seed=seed,
+               arch=arch, start=dict(pretrained=str(weights), file=str(weights.resolve()), sha256=file_sha256(weights)))
+    def fit(learn, cbs):
+        with _quiet(learn, progress): learn.fit(epochs, cbs=cbs)  # `hybrid_learner`'s poly schedule
+    return fit_run(learn, out, fit, lambda learn, p: save_parser(learn.model, p, arch=cfg['arch'], size=size), partial(_train_result, t0=time.time(), cfg=cfg),
+                   resume=resume, overwrite=overwrite, keep_checkpoint=keep_checkpoint)
+

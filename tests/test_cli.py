@@ -124,6 +124,8 @@ def test_eval_and_parse_with_the_trained_model(synth_root, trained, tmp_path):
     ids = (synth_root / 'lip' / 'val_id.txt').read_text().split()
     assert len([q for q in pngs if not q.stem.endswith('_overlay')]) == len(ids)
     im = Image.open(tmp_path / 'p' / f'{ids[0]}.png'); assert im.mode == 'P' and im.size == (64, 64)
+    ov = Image.open(tmp_path / 'p' / f'{ids[0]}_overlay.png')                  # a PNG with the legend of the classes present beside it
+    assert ov.format == 'PNG' and ov.width > 64 and ov.height >= 64 and not list((tmp_path / 'p').glob('*.jpg'))
 
 def test_wrong_class_count_is_one_line(synth_root, trained):
     r = hparse('eval', synth_root / 'ppp', '--format', 'ppp', '--weights', trained / 'model.pth')
@@ -134,23 +136,37 @@ def test_missing_weights_is_one_line(synth_root):
     r = hparse('parse', synth_root / 'lip' / 'val_images', '--weights', '/no/model.pth', '--out', '/tmp/x')
     assert r.returncode == 2 and r.stderr.strip() == 'hparse parse: error: /no/model.pth: no such weights file'
 
-def test_hipn_train_then_pseudo_label(synth_root, tmp_path):
-    "HIPN through the command line: train, pseudo-label the unlabeled half, score the noise identification; a rerun reuses."
+def test_hipn_train_pseudo_label_retrain_eval(synth_root, tmp_path):
+    """HIPN's semi-supervised pipeline through the command line: train, pseudo-label the unlabeled half (at the model's size),
+    score the noise identification, a rerun reuses; retrain with positive / negative learning (Sec. 3.3); evaluate."""
     run = tmp_path / 'hipn'
     r = hparse('train', synth_root / 'ppp', '--model', 'hipn', '--variant', 'hipn_small', '--stages', 1, '--channels', 8,
                '--size', 64, '--bs', 4, '--epochs', 1, '--lr', 0.01, '--out', run)
     assert r.returncode == 0, r.stderr[-2000:]
     pl = tmp_path / 'pl'
-    args = ['pseudo-label', synth_root / 'ppp', '--weights', run / 'model.pth', '--out', pl, '--frac', 0.5, '--size', 64, '--bs', 4]
+    args = ['pseudo-label', synth_root / 'ppp', '--weights', run / 'model.pth', '--out', pl, '--frac', 0.5, '--bs', 4]
     r = hparse(*args)
     assert r.returncode == 0, r.stderr[-2000:]
+    assert 'at 64x64 px (the size stored in the model file)' in r.stdout and 'hparse retrain' in r.stdout, r.stdout
     s = json.loads((pl / 'summary.json').read_text())
     n = len((synth_root / 'ppp' / 'train_id.txt').read_text().split())
-    assert s['n_images'] == n - round(n / 2) and s['n_predicted'] == s['n_images']
+    assert s['n_images'] == n - round(n / 2) and s['n_predicted'] == s['n_images'] and s['size'] == [64, 64]
     assert {'certainty', 'consistency', 'both', 'nlnl'} <= set(s['noise_identification'])
     assert len(list((pl / 'labels').glob('*.png'))) == s['n_images']
     r = hparse(*args)
     assert r.returncode == 0 and json.loads((pl / 'summary.json').read_text())['n_predicted'] == 0   # reused, not redone
+    hl = tmp_path / 'hl'
+    r = hparse('retrain', pl, '--out', hl, '--epochs', 1, '--bs', 4, '--lr', 0.01)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((hl / 'result.json').read_text())
+    assert res['hybrid']['method'] == 'both' and res['hybrid']['n_pseudo'] == s['n_images'] and res['size'] == 64
+    assert res['start']['file'] == str((run / 'model.pth').resolve()) and len(res['start']['sha256']) == 64
+    assert 'HL, both' in r.stdout and '%' in r.stdout.splitlines()[-2] and not (hl / 'checkpoint.pth').exists(), r.stdout
+    r = hparse('eval', synth_root / 'ppp', '--format', 'ppp', '--weights', hl / 'model.pth')
+    assert r.returncode == 0 and 'input 64x64 px' in r.stdout, r.stderr[-2000:]
+    one_line_error(hparse('retrain', pl, '--out', hl, '--epochs', 1), '--out', 'holds a finished run', '--force')
+    one_line_error(hparse('retrain', tmp_path, '--out', tmp_path / 'x'), 'no summary.json', 'hparse pseudo-label')
+    one_line_error(hparse('retrain', pl, '--out', tmp_path / 'x', '--method', 'bogus'), '--method', 'bogus')
 
 TINY = ['n=4', 'n_val=2', 'n_ppp=4', 'n_ppp_val=2', 'size=32', 'bs=4', 'epochs=2', 'cycles=1', 'hipn_epochs=1', "name='tiny'"]
 
@@ -349,7 +365,7 @@ def test_debug_works_after_the_subcommand():
 
 def test_help_documents_outputs_and_defaults():
     text = ' '.join(hparse('parse', '--help').stdout.split())
-    for words in ('_overlay.jpg', '_logits.npy', 'skipped.txt', '--tta test-time augmentation', '--bs BS images per forward pass',
+    for words in ('_overlay.png', '_logits.npy', 'skipped.txt', '--tta test-time augmentation', '--bs BS images per forward pass',
                   '--device DEVICE cpu, cuda', '--size SIZE'):
         assert words in text, words
     text = ' '.join(hparse('eval', '--help').stdout.split())
@@ -362,3 +378,105 @@ def test_reproduce_writes_outside_the_committed_results_by_default():
     from hparse.cli import parser
     a = parser().parse_args(['reproduce'])
     assert (a.out, a.work) == (tasks.MAIN_OUT, tasks.MAIN_WORK) and a.out != 'results'
+
+# --- `hparse train` and the HIPN path at their edges (issue 24) ---
+
+@pytest.mark.parametrize('flag,value,words', [('--lr', '-1', 'must be a number above 0, got -1'), ('--lr', '0', 'above 0'),
+                                             ('--lr', 'nan', 'above 0'), ('--epochs', '0', 'at least 1'), ('--bs', '0', 'at least 1'),
+                                             ('--size', '16', 'at least 32'), ('--workers', '-1', 'at least 0')])
+def test_train_nonsense_numbers_at_parsing(tmp_path, flag, value, words):
+    r = hparse('train', tmp_path, '--out', tmp_path / 'o', flag, value)
+    one_line_error(r, 'argument ' + flag, words)
+    assert not (tmp_path / 'o').exists()
+
+def test_train_over_a_finished_run_needs_force(synth_root, trained):
+    before = (trained / 'model.pth').stat().st_mtime_ns
+    one_line_error(hparse('train', synth_root / 'lip', '--out', trained, *TRAIN), f'--out {trained}', 'holds a finished run', '--force')
+    assert (trained / 'model.pth').stat().st_mtime_ns == before and (trained / 'result.json').exists()
+
+def test_train_resume_without_a_checkpoint(synth_root, tmp_path):
+    one_line_error(hparse('train', synth_root / 'lip', '--out', tmp_path / 'new', '--resume', *TRAIN), '--resume', 'no checkpoint', 'checkpoint.pth')
+
+def test_train_resume_with_a_truncated_checkpoint(synth_root, tiny, tmp_path):
+    (tmp_path / 'checkpoint.pth').write_bytes((tiny / 'model.pth').read_bytes()[:500])
+    one_line_error(hparse('train', synth_root / 'lip', '--out', tmp_path, '--resume', *TRAIN), tmp_path / 'checkpoint.pth', 'unreadable checkpoint')
+    one_line_error(hparse('train', synth_root / 'lip', '--out', tmp_path, *TRAIN), 'checkpoint of an unfinished run', '--resume', '--force')
+
+def test_train_pretrained_junk_code_folder_and_other_backbone(synth_root, trained, tmp_path):
+    import torch
+    (tmp_path / 'junk.pth').write_text('not weights\n' * 10)
+    one_line_error(hparse('train', synth_root / 'lip', '--out', tmp_path / 'o', '--pretrained', tmp_path / 'junk.pth', *TRAIN),
+                   f"--pretrained {tmp_path / 'junk.pth'}", 'not an hparse or SCHP model file')
+    torch.save({'model': _RunsCode(tmp_path / 'RAN')}, tmp_path / 'evil.pth')
+    one_line_error(hparse('train', synth_root / 'lip', '--out', tmp_path / 'o', '--pretrained', tmp_path / 'evil.pth', *TRAIN),
+                   'evil.pth', 'refused: reading it would run code')
+    assert not (tmp_path / 'RAN').exists()
+    one_line_error(hparse('train', synth_root / 'lip', '--out', tmp_path / 'o', '--pretrained', trained, *TRAIN),
+                   f'--pretrained {trained}: is a folder', f"pass {trained / 'model.pth'}")
+    one_line_error(hparse('train', synth_root / 'lip', '--out', tmp_path / 'o', '--pretrained', trained / 'model.pth', *TRAIN, '--backbone', 'resnet50'),
+                   'model.pth', 'on backbone resnet18', 'resnet50')
+    assert not (tmp_path / 'o').exists()
+
+def test_train_from_a_parser_file_records_it_percent_no_bars_checkpoint_removed(synth_root, trained, tmp_path):
+    "`--pretrained model.pth` of the same backbone; result.json records it with its SHA-256; scores in percent; a log gets lines, not bars."
+    import hashlib
+    out = tmp_path / 'ft'
+    args = ['train', synth_root / 'lip', '--out', out, '--pretrained', trained / 'model.pth', *TRAIN, '--epochs', 1]
+    r = hparse(*args)
+    assert r.returncode == 0, r.stderr[-2000:]
+    start = json.loads((out / 'result.json').read_text())['start']
+    assert start == dict(pretrained=str(trained / 'model.pth'), file=str(trained / 'model.pth'),
+                         sha256=hashlib.sha256((trained / 'model.pth').read_bytes()).hexdigest())
+    assert not (out / 'checkpoint.pth').exists()                          # a finished run keeps model.pth and result.json
+    last = r.stdout.strip().splitlines()[-2]
+    import re
+    assert last.startswith('trained ace2p') and re.search(r'mIoU=\d+\.\d\d%', last), last
+    assert 'epoch 1/1:' in r.stdout and '\r' not in r.stdout + r.stderr and '\u2588' not in r.stdout, r.stdout   # no progress bars in a log
+    r = hparse(*args, '--force', '--keep-checkpoint')
+    assert r.returncode == 0 and (out / 'checkpoint.pth').exists(), r.stderr[-2000:]
+
+def test_train_ctrl_c_says_resume_and_exits_130(synth_root, tmp_path):
+    import signal, time, torch
+    out = tmp_path / 'int'
+    exe = shutil.which('hparse')
+    cmd = [exe] if exe else [sys.executable, '-c', 'import sys; from hparse.cli import main; sys.exit(main())']
+    p = subprocess.Popen([*cmd, 'train', str(synth_root / 'lip'), '--out', str(out), *map(str, TRAIN), '--epochs', '20'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not (out / 'checkpoint.pth').exists() and p.poll() is None and time.time() - t0 < 300: time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    r = subprocess.CompletedProcess(p.args, p.returncode, '', err)
+    line = err.strip().splitlines()[-1] if err.strip() else ''
+    assert p.returncode == 130 and len(err.strip().splitlines()) == 1 and 'Traceback' not in err, (p.returncode, err[-3000:])
+    assert line.startswith('hparse train: interrupted at epoch ') and 'of 20; rerun with --resume' in line, line
+    done = torch.load(out / 'checkpoint.pth', weights_only=True)['epoch'] + 1       # whole, not half-written
+    assert f'({done} epoch(s) done)' in line and not (out / 'model.pth').exists()
+    assert not [q for q in out.iterdir() if q.name.endswith('.tmp')]
+
+def test_train_without_a_dataset_writes_nothing(tmp_path):
+    one_line_error(hparse('train', cwd=tmp_path), 'no dataset given', 'data/synth/lip', 'hparse synth')
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / 'afile').touch()
+    one_line_error(hparse('train', tmp_path / 'afile', '--out', tmp_path / 'o'), 'afile: is a file, not a dataset folder')
+
+def test_synth_over_another_benchmark_needs_force(tmp_path):
+    out = tmp_path / 's'
+    small = ['--n', 4, '--workers', 1, '--noise', 'mix']
+    assert hparse('synth', out, '--size', 32, *small).returncode == 0
+    r = hparse('synth', out, '--size', 48, *small)
+    one_line_error(r, f'OUT {out}', 'size 32 (asked: 48)', '--force')
+    assert json.loads((out / 'summary.json').read_text())['size'] == 32
+    (out / 'lip' / 'train_images' / 'old_extra.jpg').write_bytes(b'x')                   # a file the new benchmark would leave beside its own
+    r = hparse('synth', out, '--size', 48, *small, '--force')
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / 'summary.json').read_text())['size'] == 48 and not (out / 'lip' / 'train_images' / 'old_extra.jpg').exists()
+    assert hparse('synth', out, '--size', 48, *small).returncode == 0                     # the same settings: written again, no question
+
+def test_check_data_on_a_file(tmp_path):
+    (tmp_path / 'f.txt').touch()
+    one_line_error(hparse('check-data', tmp_path / 'f.txt'), 'f.txt: is a file, not a folder')
+
+def test_eval_weights_folder_names_its_model_file(tiny, tmp_path):
+    one_line_error(hparse('eval', tmp_path, '--weights', tiny), f'--weights {tiny}: is a folder, not a weights file', f"pass {tiny / 'model.pth'}")
+    one_line_error(hparse('eval', tmp_path, '--weights', tmp_path), 'is a folder, not a weights file')
