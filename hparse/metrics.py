@@ -86,7 +86,7 @@ class ConfusionMatrix:
         s = self.compute()
         return pd.DataFrame(dict(iou=s['iou'].numpy(), acc=s['acc'].numpy()), index=list(classes or range(self.n)))
 
-# %% ../nbs/10_metrics.ipynb #96a2a10f
+# %% ../nbs/10_metrics.ipynb #ce700067
 def oracle_logits(target:torch.Tensor, # (B, H, W) labels, `ignore` for unlabelled pixels
                   n:int, # number of classes K
                   stride:int, # output stride of the parser

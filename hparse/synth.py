@@ -212,7 +212,7 @@ def sample_outfit(rng:np.random.Generator, # random generator
     lengths = dict(skirt=U(.3, 1.), pants=U(.35, .9) if bottom == 'shorts' else U(.85, 1.), coat=U(.2, .9), socks=U(*look.socks[:2]))
     return Outfit(top, bottom, sleeve, hair, r('tucked'), wears, lengths, m)
 
-# %% ../nbs/03_synth.ipynb #55aa49b3
+# %% ../nbs/03_synth.ipynb #f77f517c
 @dataclass(frozen=True)
 class Look:
     "The knobs of one benchmark version: garment probabilities and the sizes that make each class visible (person units unless said)."
