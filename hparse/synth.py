@@ -17,10 +17,10 @@ from fastprogress.fastprogress import progress_bar
 from .labels import LIP, PPP, colorize, legend_handles
 
 # %% auto #0
-__all__ = ['JOINTS', 'POSE_KINDS', 'VIEWS', 'BONES', 'TOP', 'PATTERNS', 'N_BANK', 'SKIN', 'HAIR', 'OUTFIT_P', 'LOOKS',
+__all__ = ['JOINTS', 'POSE_KINDS', 'VIEWS', 'BONES', 'TOP', 'PATTERNS', 'N_BANK', 'SKIN', 'HAIR', 'OUTFIT_P', 'PALETTE', 'LOOKS',
            'BENCHMARK_VERSION', 'LIP_ID', 'PPP_ID', 'NOISE_KINDS', 'CONFUSABLE', 'SMALL_PARTS', 'Pose', 'sample_pose',
-           'texture_bank', 'Material', 'sample_material', 'paint', 'Outfit', 'sample_outfit', 'Look', 'get_look',
-           'Layer', 'person_layers', 'Scene', 'sample_scene', 'rasterize', 'scene_labels', 'paint_scene',
+           'texture_bank', 'Material', 'Tone', 'sample_material', 'paint', 'Outfit', 'sample_outfit', 'Look',
+           'get_look', 'Layer', 'person_layers', 'Scene', 'sample_scene', 'rasterize', 'scene_labels', 'paint_scene',
            'render_example', 'noise_boundary', 'noise_lr', 'noise_confuse', 'noise_missing', 'add_noise',
            'make_benchmark', 'plot_samples']
 
@@ -136,9 +136,18 @@ class Material:
 SKIN = ((241, 194, 167), (224, 172, 138), (198, 134, 103), (160, 104, 72), (117, 73, 50), (80, 52, 38))  # skin tones, RGB
 HAIR = ((25, 20, 18), (60, 40, 28), (110, 75, 45), (190, 155, 100), (150, 150, 150), (120, 40, 30))  # hair colours, RGB
 
-def _hsv(rng, s=(.15, .9), v=(.15, .95))->tuple:
+@dataclass(frozen=True)
+class Tone:
+    "A garment's typical colours and patterns (benchmark version 2): OpenCV hue range (wrapping past 180), saturation, value."
+    h: tuple = (0, 180)
+    s: tuple = (.15, .9)
+    v: tuple = (.15, .95)
+    patterns: tuple = PATTERNS
+
+def _hsv(rng, s=(.15, .9), v=(.15, .95), h=(0, 180))->tuple:
     "A random RGB colour from hue, saturation and value ranges."
-    hsv = np.uint8([[[rng.integers(0, 180), rng.uniform(*s) * 255, rng.uniform(*v) * 255]]])
+    hue = (h[0] + rng.integers(0, (h[1] - h[0]) % 180 or 180)) % 180
+    hsv = np.uint8([[[hue, rng.uniform(*s) * 255, rng.uniform(*v) * 255]]])
     return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
 
 def _jitter(rng, c, d=18)->tuple:
@@ -149,7 +158,8 @@ def sample_material(rng:np.random.Generator, # random generator
                     kind:str='cloth', # 'cloth', 'skin', 'hair' or 'bg'
                     skin:tuple|None=None, # the person's skin colour (cloth may borrow it)
                     bg:tuple|None=None, # a background colour (cloth may borrow it)
-                    sat:tuple=(.15, .9) # saturation range of the drawn colours (`Look.bg_sat` for backgrounds)
+                    sat:tuple=(.15, .9), # saturation range of the drawn colours (`Look.bg_sat` for backgrounds)
+                    tone:Tone|None=None # a cloth's typical colours and patterns (benchmark version 2)
                    )->Material:
     "A random material of `kind`; 12% of cloths take the skin colour and 12% the background colour."
     pat = lambda kinds: int(rng.choice([i for i in range(N_BANK) if PATTERNS[i % len(PATTERNS)] in kinds]))
@@ -159,11 +169,18 @@ def sample_material(rng:np.random.Generator, # random generator
     if kind == 'hair':
         c = _jitter(rng, HAIR[rng.integers(len(HAIR))]); return Material(pat(('grain', 'stripes')), c, _jitter(rng, c, 40), *off)
     r = rng.random()
+    if tone is not None: return _toned(rng, tone, skin if r < .06 else bg if r < .12 else None, off)
     c1 = _jitter(rng, skin) if kind == 'cloth' and skin and r < .12 else \
          _jitter(rng, bg) if kind == 'cloth' and bg and r < .24 else _hsv(rng, s=sat)
     two_tone = rng.random() < (.55 if kind == 'cloth' else .8)
     c2 = _hsv(rng, s=sat) if two_tone else _jitter(rng, c1, 30)
     return Material(pat(PATTERNS if two_tone else ('solid', 'grain', 'blotch')), c1, c2, *off)
+
+def _toned(rng, t:Tone, borrow, off)->Material:
+    "A cloth of tone `t`, its first colour borrowed (skin or background) when given; both colours of the tone otherwise."
+    c1 = _jitter(rng, borrow) if borrow else _hsv(rng, t.s, t.v, t.h)
+    return Material(int(rng.choice([i for i in range(N_BANK) if PATTERNS[i % len(PATTERNS)] in t.patterns])),
+                    c1, _hsv(rng, t.s, t.v, t.h), *off)
 
 def paint(m:Material, # material
           bank:np.ndarray # texture_bank(size)
@@ -206,7 +223,9 @@ def sample_outfit(rng:np.random.Generator, # random generator
     wears = frozenset(k for k in ('coat', 'hat', 'sunglasses', 'glove', 'scarf', 'socks', 'shoes') if r(k))
     skin = sample_material(rng, 'skin')
     m = dict(skin=skin, hair=sample_material(rng, 'hair'))
-    for k in ('top', 'bottom', 'coat', 'hat', 'glove', 'scarf', 'socks', 'shoes'): m[k] = sample_material(rng, 'cloth', skin.c1, bg)
+    garment = dict(top=top, bottom=bottom or 'pants')  # whose tone a role takes (benchmark version 2)
+    for k in ('top', 'bottom', 'coat', 'hat', 'glove', 'scarf', 'socks', 'shoes'):
+        m[k] = sample_material(rng, 'cloth', skin.c1, bg, tone=(look.palette or {}).get(garment.get(k, k)))
     m['sunglasses'] = Material(0, _jitter(rng, (20, 20, 25), 15), (0, 0, 0))
     if r('same_material'): m['bottom'] = m['top']  # skirt + top looks like a dress, top + pants like a jumpsuit
     lengths = dict(skirt=U(.3, 1.), pants=U(.35, .9) if bottom == 'shorts' else U(.85, 1.), coat=U(.2, .9), socks=U(*look.socks[:2]))
@@ -231,11 +250,26 @@ class Look:
     bg_sat:tuple=(.15, .9) # saturation range of background colours
     ppp_h:tuple=(.35, .85) # PASCAL-Person-Part person heights, fraction of the image side
     ppp_n:tuple=(.3, .35, .23, .12) # probabilities of 1, 2, 3 and 4 people
+    palette:dict|None=None # garment -> its `Tone` (None: every cloth from the same colours and patterns)
+
+PALETTE = dict(  # benchmark version 2: each garment's typical colours (OpenCV hue 0-180) and patterns; they overlap, as in life
+    upper=Tone((0, 180), (.35, .9), (.45, .95), ('solid', 'stripes', 'checks', 'dots')),   # any bright colour
+    dress=Tone((150, 10), (.45, .9), (.45, .95), ('solid', 'dots', 'blotch')),             # reds and pinks
+    jumpsuit=Tone((35, 85), (.35, .75), (.25, .7), ('solid', 'grain')),                    # greens and olives
+    pants=Tone((100, 125), (.35, .85), (.15, .55), ('grain', 'solid')),                    # denim and navy
+    shorts=Tone((15, 30), (.3, .6), (.45, .8), ('solid', 'grain')),                        # khaki
+    skirt=Tone((125, 150), (.35, .85), (.3, .8), ('stripes', 'checks', 'solid')),          # purples
+    coat=Tone((8, 25), (.35, .75), (.15, .5), ('solid', 'grain', 'checks')),               # browns and camel
+    hat=Tone((0, 180), (.5, .95), (.3, .9), ('solid', 'stripes')),
+    glove=Tone((0, 180), (0., .25), (.05, .3), ('solid', 'grain')),                        # dark
+    scarf=Tone((0, 180), (.6, .95), (.5, .95), ('stripes', 'checks')),                     # bright and patterned
+    socks=Tone((0, 180), (0., .15), (.75, .95), ('solid', 'stripes')),                     # white
+    shoes=Tone((0, 180), (0., .35), (.05, .3), ('solid', 'grain')))                        # dark
 
 LOOKS = {1: Look(1, OUTFIT_P),  # the first benchmark (hparse 0.x until issue 22)
          2: Look(2, {**OUTFIT_P, 'same_material': 0.}, coat_grow=.035, coat_tail=.45, coat_open=0., glove=(.45, .065, .04),
                  sunglasses=(.04, .035), socks=(.35, .7, .08), scarf=(.065, .07, .2, .05), hat_brim=.025, shoe=.08, bar=(.1, .2),
-                 bg_sat=(0., .4), ppp_h=(.55, .95), ppp_n=(.45, .35, .15, .05))}
+                 bg_sat=(0., .4), ppp_h=(.55, .95), ppp_n=(.45, .35, .15, .05), palette=PALETTE)}
 BENCHMARK_VERSION = 2  # what `make_benchmark` writes unless told otherwise
 
 def get_look(version:int)->Look:

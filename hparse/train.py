@@ -54,11 +54,12 @@ def ace2p_learner(root, # dataset root
                   path:str|Path='runs/ace2p', # where checkpoints and logs go
                   device=None, # default: the GPU when there is one
                   model_kwargs:dict|None=None, # more `ACE2P` arguments (e.g. head widths `nf_context`, `nf`)
+                  aug:AugParams|None=AugParams(), # training augmentation (SCHP's scale, rotation and flip; None: none)
                   **kwargs # passed to `Learner`
                  )->Learner:
     "A fastai Learner for A-CE2P on the dataset at `root`."
     dls = parsing_dls(root, fmt, size=size, bs=bs, labels=labels, num_workers=num_workers, device=device,
-                      batch_aug=_on_cuda(device) if batch_aug is None else batch_aug)
+                      batch_aug=_on_cuda(device) if batch_aug is None else batch_aug, aug=aug)
     n = find_items(root, fmt, 'val').tax.n
     model = ACE2P(n, backbone=backbone, context=context, pretrained=pretrained, fix_stem=bool(pretrained) if fix_stem is None else fix_stem,
                   **(model_kwargs or {}))

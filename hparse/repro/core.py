@@ -83,6 +83,7 @@ class Scale:
     benchmark:int=2 # version of the synthetic benchmark (`hparse.synth.LOOKS`)
     align_corners:bool=True # A-CE2P heads' upsampling: SCHP's True, or False (the losses' and metric's convention; 22_models.ace2p)
     fix_stem:bool|None=None # fix the backbone's stem and layer1 (SCHP Sec. 4.1; None: when the start is pretrained)
+    aug:bool=True # A-CE2P trains with SCHP's augmentation (scale, rotation, flip); False: none (an ablation)
     def __post_init__(self):
         if self.epochs < 2 * self.cycles: raise ValueError(f"scale {self.name}: {self.epochs} epochs cannot hold {self.cycles} cycles after an initial stage")
     @property
@@ -103,7 +104,7 @@ class Scale:
     @property
     def ace2p_kw(self)->dict:
         "What every A-CE2P learner of the scale is built with: `learner_kw`, the stem, the head widths and their upsampling."
-        return dict(self.learner_kw, fix_stem=self.fix_stem,
+        return dict(self.learner_kw, fix_stem=self.fix_stem, **({} if self.aug else dict(aug=None)),
                     model_kwargs=dict(nf_context=self.nf_context, nf=self.head_nf, align_corners=self.align_corners))
     @property
     def seed_list(self)->list: "The training seeds of every compared arm."; return [self.seed + i for i in range(self.seeds)]
