@@ -6,7 +6,7 @@ Docs: https://hparse.github.io/hparse/repro.budget.html.md"""
 
 # %% ../../nbs/55_repro.budget.ipynb #26f8e069
 from __future__ import annotations
-import time
+import json, time
 from dataclasses import replace, asdict
 from pathlib import Path
 import numpy as np
