@@ -99,9 +99,9 @@ ABLATION_MULTIPLE = .5  # the ablations' fixed budget (its 'quick' arm is the bu
 def budget_experiment(ctx:Context)->dict:
     "The ceiling, `ABLATIONS` at `ABLATION_MULTIPLE` and the quick configuration at `MULTIPLES` of its budget, seed `ctx.scale.seed`."
     ceiling = {str(k): v for k, v in label_ceiling(ctx.lip_root, 'lip', 'val').items()}
+    curve = [probe_run(ctx, 'quick' if m == 1 else f'quick-x{m:g}', m) for m in MULTIPLES]  # the curve first: the plateau
     abl = [probe_run(ctx, 'quick-x0.5' if not kw else _slug(n), ABLATION_MULTIPLE, **kw) for n, kw in ABLATIONS.items()]
     for r, n in zip(abl, ABLATIONS): r['name'] = n
-    curve = [probe_run(ctx, 'quick' if m == 1 else f'quick-x{m:g}', m) for m in MULTIPLES]
     return dict(ceiling=ceiling, ablations=abl, budget=[dict(r, name=f'{r["multiple"]:g}x') for r in curve],
                 ablation_multiple=ABLATION_MULTIPLE)  # `run_experiment` adds the provenance
 
