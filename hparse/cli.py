@@ -193,6 +193,7 @@ def _add_synth(p):
     p.add_argument('--noise', nargs='+', default=None, metavar='KIND',
                    help='label-noise kinds to write beside the clean labels: boundary lr confuse missing mix (default: all)')
     p.add_argument('--strength', type=fraction, default=0.5, help='label-noise strength in [0, 1] (default: 0.5)')
+    p.add_argument('--version', type=int, choices=(1, 2), default=2, help='benchmark version (03_synth: 2, each garment with a visual signature; 1, the first)')
     p.add_argument('--workers', type=at_least(1), default=None, help='processes used to draw images (default: all cores)')
     p.add_argument('--force', action='store_true', help='replace a benchmark of other settings in OUT (its files are removed first)')
 
@@ -206,7 +207,7 @@ def _old_benchmark(out:Path, want:dict)->str|None:
     try: s = json.loads(summ.read_text())
     except ValueError: return f"an unreadable {summ}"
     have = dict(n=(s.get('counts') or {}).get('lip/train'), size=s.get('size'), seed=s.get('seed'), strength=s.get('strength'),
-                noise=sorted(s.get('noise') or {}))
+                noise=sorted(s.get('noise') or {}), version=s.get('version', 1))
     diff = [f"{k} {have[k]} (asked: {v})" for k, v in want.items() if have.get(k) != v]
     return f"a benchmark of another {', '.join(diff)}" if diff else None
 
@@ -218,13 +219,13 @@ def synth_cmd(args):
     bad = [k for k in noise if k not in NOISE_KINDS]
     if bad: raise UserError(f"unknown noise kind(s) {bad}: choose from {list(NOISE_KINDS)}")
     out = out_folder(args.out, 'OUT')
-    old = _old_benchmark(out, dict(n=args.n, size=args.size, seed=args.seed, strength=args.strength, noise=sorted(noise)))
+    old = _old_benchmark(out, dict(n=args.n, size=args.size, seed=args.seed, strength=args.strength, noise=sorted(noise), version=args.version))
     if old and not args.force: raise UserError(f"OUT {out}: holds {old}; pass --force to replace it, or choose another folder")
     if old:
         for f in BENCHMARK_FILES: shutil.rmtree(out / f) if (out / f).is_dir() else (out / f).unlink(missing_ok=True)
         print(f"removed the old benchmark in {out} ({old})")
     summary = make_benchmark(out, n=args.n, size=args.size, seed=args.seed, noise=noise, strength=args.strength, workers=args.workers,
-                             progress=progress_shown())
+                             progress=progress_shown(), version=args.version)
     print(f"wrote the synthetic benchmark to {out}: summary {out/'summary.json'}, figure {out/'samples.png'}")
     print(summary_text(summary))
     return 0

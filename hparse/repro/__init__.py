@@ -23,7 +23,7 @@ def _pm(r:dict, k:str='miou')->str: return f"{r[k]:.1f} ± {r.get(f'{k}_sd', 0):
 
 def _suite_line(s:dict)->str:
     return (f"One run of `hparse reproduce --scale {s['scale']}` ({', '.join(s['experiments'])}): **{s['wall_s'] / 60:.1f} min** on "
-            f"{s['hardware']}, data generation included; peak memory {_gb(s.get('peak_rss_bytes'))}, {_gb(s.get('written_bytes'))} "
+            f"{s['hardware']} ({_bench(s)}), data generation included; peak memory {_gb(s.get('peak_rss_bytes'))}, {_gb(s.get('written_bytes'))} "
             f"written, {_gb(s.get('disk_left_bytes'))} left in its work folder (commit {s['provenance'].get('commit')}).")
 
 def _schp_lines(r:dict)->list:
@@ -54,6 +54,21 @@ def _hipn_lines(t2:dict|None, t3:dict|None)->list:
                    + ' ' + collapsed([dict(x, name=f"{x['training']} @ {x['labeled_fraction']}") for x in t3['rows']], 7 if t3.get('layout') == 'ppp' else 20))
     return out
 
+def _bench(res:dict)->str:
+    "Which synthetic benchmark a result was measured on (results from before versions were recorded are version 1)."
+    return f"benchmark version {res['provenance']['data'].get('lip', {}).get('version', 1)}"
+
+def _budget_lines(r:dict)->list:
+    "The budget experiment (`55_repro.budget`): the curve against the stride-4 ceiling, and the ablations."
+    curve = ', '.join(f"{x['multiple']:g}x ({x['steps']} steps) {x['miou']:.1f}" for x in r['budget'])
+    top = max(r['budget'], key=lambda x: x['multiple']); one = next((x for x in r['budget'] if x['multiple'] == 1), None)
+    gap = f"; the quick budget is {top['miou'] - one['miou']:.1f} below {top['multiple']:g}x" if one else ''
+    base = r['ablations'][0]['miou']
+    abl = '; '.join(f"{x['name']} {x['miou'] - base:+.1f}" for x in r['ablations'][1:])
+    return [f"Budget curve ({_bench(r)}, clean labels, A-CE2P-{r['budget'][0]['backbone']}, seed {r['provenance']['scale']['seed']}): "
+            f"val mIoU {curve}{gap}; a perfect parser at stride 4 scores {r['ceiling']['4']['miou']:.1f}. "
+            f"Ablations at {r.get('ablation_multiple', 1):g}x the budget, val mIoU against the quick configuration ({base:.1f}): {abl}."]
+
 def summary(folder)->str:
     "Markdown bullets on the results in `folder`: the run's scale and cost, each central claim's numbers, verdicts and collapsed models."
     r = lambda n: (x if (x := load_result(folder, n)) and 'skipped' not in x else None)
@@ -62,4 +77,5 @@ def summary(folder)->str:
     if (x := r('schp_self_correction')): lines += _schp_lines(x)
     if (x := r('schp_noise')): lines += _noise_lines(x)
     lines += _hipn_lines(r('hipn_noise_identification'), r('hipn_semi_supervised'))
+    if (x := r('budget')): lines += _budget_lines(x)
     return '\n'.join(f'* {l.strip()}' for l in lines) if lines else f'{folder}: no results yet.'
