@@ -246,6 +246,7 @@ def _add_train(p):
     p.add_argument('--seed', type=int, default=0, help='random seed')
     p.add_argument('--device', type=device_arg, default=None, help='cpu, cuda, cuda:1 (default: GPU if any)')
     p.add_argument('--workers', type=int, default=0, help='DataLoader worker processes')
+    p.add_argument('--no-fast', dest='fast', action='store_false', help="on a CPU: fastai's optimiser instead of the same update with PyTorch's fused kernels (the fast path, `hparse.recipe.fast_default`)")
     p.add_argument('--pretrained', default=None, help='backbone start: "synth" (the stand-in weights hparse ships for the backbone), '
                    'a shipped name (see `hparse pretrain --list`), "imagenet" (timm download, needs the internet) or a weights file '
                    '(default: random weights)')
@@ -276,6 +277,7 @@ def train_cmd(args):
     from hparse.run import MODEL, RESULT
     if args.root is not None and not Path(args.root).is_dir(): raise UserError(f"{args.root}: no such folder")
     pre = _pretrained_arg(args)
+    if not args.fast: os.environ['HPARSE_FAST'] = '0'  # `parsing_learner`'s default (`fast_default`)
     out_folder(args.out, '--out')
     r = train(model=args.model, root=args.root, fmt=args.fmt, labels=args.labels, out=args.out, epochs=args.epochs, size=args.size,
               bs=args.bs, lr=args.lr, backbone=args.backbone, context=args.context, variant=args.variant, schp=_schp_of(args),
