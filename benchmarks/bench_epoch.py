@@ -39,7 +39,8 @@ PHASES = ('data', 'forward', 'loss', 'backward', 'step', 'rest')
 class Phases(Callback):
     "Seconds of each phase of the training batches of one epoch, and of its validation."
     order = -100
-    def before_epoch(self): self.t = dict.fromkeys((*PHASES, 'train', 'valid'), 0.); self.t_ep = self.last = time.perf_counter()
+    def before_epoch(self):
+        self.t = dict.fromkeys((*PHASES, 'train', 'valid', 'train_cpu'), 0.); self.t_ep = self.last = time.perf_counter(); self.c_ep = time.process_time()
     def _lap(self, k):
         now = time.perf_counter()
         if self.training: self.t[k] += now - self.t0
@@ -52,7 +53,7 @@ class Phases(Callback):
     def after_backward(self): self._lap('backward')
     def after_step(self): self._lap('step')
     def after_batch(self): self._lap('rest'); self.last = time.perf_counter()
-    def before_validate(self): self.tv = time.perf_counter(); self.t['train'] = self.tv - self.t_ep
+    def before_validate(self): self.tv = time.perf_counter(); self.t['train'] = self.tv - self.t_ep; self.t['train_cpu'] = time.process_time() - self.c_ep
     def after_validate(self): self.t['valid'] = time.perf_counter() - self.tv
 
 # ---------------------------------------------------------------- learners
@@ -113,12 +114,11 @@ def summarise(res:dict, valid_every:dict, n_epochs:int)->dict:
     for k, runs in res['runs'].items():
         med = {p: statistics.median(r[p] for r in runs) for p in runs[0]}
         every = valid_every.get(k, 1)
-        n_val_runs = math.ceil(n_epochs / every) if every > 1 else n_epochs  # every k-th epoch, and always the last
-        n_val_runs = len({e for e in range(n_epochs) if (e + 1) % every == 0} | {n_epochs - 1})
+        n_val_runs = len({e for e in range(n_epochs) if (e + 1) % every == 0} | {n_epochs - 1})  # every k-th epoch, and the last
         e2e = med['train'] + med['valid'] * n_val_runs / n_epochs
         rows[k] = dict(train_s=round(med['train'], 2), valid_s=round(med['valid'], 2), valid_every=every,
                        train_img_s=round(res['n_train'][k] / med['train'], 2), valid_img_s=round(res['n_valid'][k] / med['valid'], 2),
-                       e2e_img_s=round(res['n_train'][k] / e2e, 2), phases_s={p: round(med[p], 2) for p in PHASES},
+                       e2e_img_s=round(res['n_train'][k] / e2e, 2), train_cpu_s=round(med['train_cpu'], 2), phases_s={p: round(med[p], 2) for p in PHASES},
                        train_all_s=[round(r['train'], 2) for r in runs], valid_all_s=[round(r['valid'], 2) for r in runs])
     for k, r in rows.items():
         r['train_ratio'] = round(r['train_img_s'] / rows['today']['train_img_s'], 3)
@@ -229,7 +229,7 @@ def schp_costs(learn, root:Path, tmp:Path)->dict:
                 checkpoint_s=round(save, 3), checkpoint_bytes=(tmp / 'ck.pth').stat().st_size)
 
 # ---------------------------------------------------------------- main
-def main(name:str, rounds:int, n:int, quick_run:bool, threads:int|None, compile_limit:int, skip:list):
+def main(name:str, rounds:int, n:int, quick_run:bool, threads:int|None, compile_limit:int, skip:list, configs:list|None=None):
     t0 = time.time()
     if threads: torch.set_num_threads(threads)
     facts = run_facts()
@@ -248,7 +248,8 @@ def main(name:str, rounds:int, n:int, quick_run:bool, threads:int|None, compile_
                        samples=False, progress=False)
         lip, ppp = tmp / 'data' / 'lip', tmp / 'data' / 'ppp'
         print('A-CE2P epochs', flush=True)
-        a = epochs(ace2p, lip, ACE2P_CONFIGS, rounds, tmp, q.peak_lr('ace2p'))
+        sel = lambda cs: {k: v for k, v in cs.items() if not configs or k in configs or k == 'today'}
+        a = epochs(ace2p, lip, sel(ACE2P_CONFIGS), rounds, tmp, q.peak_lr('ace2p'))
         res['ace2p'] = summarise(a, dict(fast=q.valid_every), q.epochs)
         if 'fixed' not in skip:
             print('fixed batch', flush=True)
@@ -259,7 +260,7 @@ def main(name:str, rounds:int, n:int, quick_run:bool, threads:int|None, compile_
         del a
         if 'hipn' not in skip:
             print('HIPN epochs', flush=True)
-            h = epochs(hipn, ppp, HIPN_CONFIGS, rounds, tmp, q.peak_lr('hipn'))
+            h = epochs(hipn, ppp, sel(HIPN_CONFIGS), rounds, tmp, q.peak_lr('hipn'))
             res['hipn'] = summarise(h, dict(fast=q.valid_every), q.hipn_epochs); del h
         if 'compile' not in skip:
             print('torch.compile', flush=True)
@@ -287,7 +288,8 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=None, help='torch threads (default: torch\'s)')
     ap.add_argument('--compile-limit', type=int, default=240, help='seconds for torch.compile and its timing')
     ap.add_argument('--skip', nargs='*', default=[], choices=['fixed', 'schp', 'hipn', 'compile'])
+    ap.add_argument('--configs', nargs='*', default=None, help='only these configurations (and today\'s)')
     ap.add_argument('--compile-child', default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.compile_child: compile_child(a.compile_child, a.rounds)
-    else: main(a.name, a.rounds, a.n, a.quick, a.threads, a.compile_limit, a.skip)
+    else: main(a.name, a.rounds, a.n, a.quick, a.threads, a.compile_limit, a.skip, a.configs)
