@@ -126,12 +126,14 @@ def summarise(res:dict, valid_every:dict, n_epochs:int)->dict:
     return rows
 
 # ---------------------------------------------------------------- fixed batch: FLOPs, matmul rate, bf16, channels-last
+CLOCK = time.perf_counter  # `--cpu-time`: time.process_time (this process's CPU seconds, for a machine shared with busy neighbours)
+
 def mm_rate(dtype, n:int=1024, reps:int=5)->float:
     "FLOP/s of an n x n x n `torch.mm` in `dtype` (median of `reps`)."
     a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
     torch.mm(a, b); ts = []
     for _ in range(reps):
-        t = time.perf_counter(); torch.mm(a, b); ts.append(time.perf_counter() - t)
+        t = CLOCK(); torch.mm(a, b); ts.append(CLOCK() - t)
     return 2 * n ** 3 / statistics.median(ts)
 
 def fixed_batch(learn, rounds:int)->dict:
@@ -160,7 +162,7 @@ def fixed_batch(learn, rounds:int)->dict:
     ts = {k: [] for k in steps}
     for _ in range(rounds):
         for k, s in steps.items():
-            t = time.perf_counter(); s(); ts[k].append(time.perf_counter() - t)
+            t = CLOCK(); s(); ts[k].append(CLOCK() - t)
     med = {k: statistics.median(v) for k, v in ts.items()}
     mm = dict(bf16=mm_rate(torch.bfloat16), fp32=mm_rate(torch.float32))
     fp32 = med['fp32']
@@ -229,7 +231,8 @@ def schp_costs(learn, root:Path, tmp:Path)->dict:
                 checkpoint_s=round(save, 3), checkpoint_bytes=(tmp / 'ck.pth').stat().st_size)
 
 # ---------------------------------------------------------------- main
-def main(name:str, rounds:int, n:int, quick_run:bool, threads:int|None, compile_limit:int, skip:list, configs:list|None=None):
+def main(name:str, rounds:int, n:int, quick_run:bool, threads:int|None, compile_limit:int, skip:list, configs:list|None=None,
+         cpu_time:bool=False, fixed_only:bool=False):
     t0 = time.time()
     if threads: torch.set_num_threads(threads)
     facts = run_facts()
@@ -237,7 +240,8 @@ def main(name:str, rounds:int, n:int, quick_run:bool, threads:int|None, compile_
     from hparse.synth import make_benchmark
     q = quick()
     if quick_run: n, rounds, compile_limit = 64, 1, min(compile_limit, 60)
-    res = dict(name=name, **facts, native_bf16=cpu_has_bf16(), n_train=n, n_valid=max(1, n // 8), rounds=rounds, quick=quick_run,
+    if cpu_time: global CLOCK; CLOCK = time.process_time
+    res = dict(name=name, **facts, native_bf16=cpu_has_bf16(), clock='process CPU time' if cpu_time else 'wall', n_train=n, n_valid=max(1, n // 8), rounds=rounds, quick=quick_run,
                scale=dict(backbone=q.backbone, nf_context=q.nf_context, head_nf=q.head_nf, lovasz_at=q.lovasz_at, opt=q.opt,
                           cpu_bf16=q.cpu_bf16, pretrained=q.pretrained, hipn_backbone=q.hipn_backbone, hipn_C=q.hipn_C, size=q.size,
                           bs=q.bs, epochs=q.epochs, hipn_epochs=q.hipn_epochs, fast=q.fast_path, valid_every=q.valid_every,
@@ -247,10 +251,12 @@ def main(name:str, rounds:int, n:int, quick_run:bool, threads:int|None, compile_
         make_benchmark(tmp / 'data', n=n, size=q.size, seed=0, noise=('mix',), n_val=max(1, n // 8), n_ppp=n, n_ppp_val=max(1, n // 8),
                        samples=False, progress=False)
         lip, ppp = tmp / 'data' / 'lip', tmp / 'data' / 'ppp'
-        print('A-CE2P epochs', flush=True)
         sel = lambda cs: {k: v for k, v in cs.items() if not configs or k in configs or k == 'today'}
-        a = epochs(ace2p, lip, sel(ACE2P_CONFIGS), rounds, tmp, q.peak_lr('ace2p'))
-        res['ace2p'] = summarise(a, dict(fast=q.valid_every), q.epochs)
+        if fixed_only: a = dict(learns=dict(today=ace2p(lip, {}, tmp / 'today'))); skip = [*skip, 'hipn']
+        else:
+            print('A-CE2P epochs', flush=True)
+            a = epochs(ace2p, lip, sel(ACE2P_CONFIGS), rounds, tmp, q.peak_lr('ace2p'))
+            res['ace2p'] = summarise(a, dict(fast=q.valid_every), q.epochs)
         if 'fixed' not in skip:
             print('fixed batch', flush=True)
             res['fixed_batch'] = fixed_batch(a['learns']['today'], max(3, rounds))
@@ -289,7 +295,9 @@ if __name__ == '__main__':
     ap.add_argument('--compile-limit', type=int, default=240, help='seconds for torch.compile and its timing')
     ap.add_argument('--skip', nargs='*', default=[], choices=['fixed', 'schp', 'hipn', 'compile'])
     ap.add_argument('--configs', nargs='*', default=None, help='only these configurations (and today\'s)')
+    ap.add_argument('--cpu-time', action='store_true', help='fixed batch and matmul timed in CPU seconds of this process (a machine shared with busy neighbours; with --threads 1)')
+    ap.add_argument('--fixed-only', action='store_true', help='only the fixed-batch step (FLOP/s, bf16, channels-last), SCHP costs and compile: no epochs')
     ap.add_argument('--compile-child', default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.compile_child: compile_child(a.compile_child, a.rounds)
-    else: main(a.name, a.rounds, a.n, a.quick, a.threads, a.compile_limit, a.skip, a.configs)
+    else: main(a.name, a.rounds, a.n, a.quick, a.threads, a.compile_limit, a.skip, a.configs, a.cpu_time, a.fixed_only)
