@@ -51,12 +51,14 @@ def hybrid_learner(dls:DataLoaders, # batches (image, label[, noisy])
                    cbs=None, # extra callbacks
                    opt_func=None, # default: the papers' SGD (`mom`, `wd`); e.g. `make_opt('adamw')`
                    cpu_bf16:bool=False, # bf16 autocast on a CPU that has it (`use_fast_path`)
+                   fast:bool|None=None, # fused optimiser kernels (`parsing_learner`; None: on the CPU)
+                   valid_every:int=1, # validate every `valid_every` epochs and after the last
                    **loss_kw # more `HIPNLoss` arguments
                   )->Learner:
     "A fastai Learner with HIPN's recipe: `HIPNLoss` (hybrid when batches carry noisy masks), SGD, poly schedule, parsing metrics."
     tax = get_taxonomy(tax)
     return parsing_learner(dls, model, HIPNLoss(tax, alpha=alpha, **loss_kw), tax.n, path=path, opt_func=opt_func or papers_sgd(mom, wd),
-                           cpu_bf16=cpu_bf16, lr=lr, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *L(cbs)])
+                           cpu_bf16=cpu_bf16, fast=fast, valid_every=valid_every, lr=lr, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *L(cbs)])
 
 # %% ../nbs/32_hybrid.ipynb #332d6b16
 @torch.no_grad()
@@ -241,10 +243,12 @@ def hybrid_dls(root, # dataset root
                aug:AugParams|None=HIPN_AUG, # training augmentation
                num_workers:int=0,
                device=None,
-               unlabeled_split:str='train' # the split the pseudo-labeled ids come from ('val' in Table 2's protocol)
+               unlabeled_split:str='train', # the split the pseudo-labeled ids come from ('val' in Table 2's protocol)
+               batch_aug:bool=False # labeled data only: augment whole batches (`BatchAffine`); pseudo-labeled batches stay per item
               )->DataLoaders:
     "DataLoaders of labeled (+ pseudo-labeled) training batches, `(image, label[, noisy])`, and clean validation."
-    dls = parsing_dls(root, fmt, size, bs, labels=labels, train_ids=labeled_ids, num_workers=num_workers, aug=aug, device=device)
+    dls = parsing_dls(root, fmt, size, bs, labels=labels, train_ids=labeled_ids, num_workers=num_workers, aug=aug, device=device,
+                      batch_aug=batch_aug and pseudo is None)
     if pseudo is None: return dls
     if not unlabeled_ids: raise ValueError("pseudo labels given but no unlabeled_ids")
     src = [(dls.train.dataset.items, None), (pseudo.items(root, fmt, unlabeled_ids, unlabeled_split), None if method is None else pseudo.noisy_dir(method))]
@@ -287,7 +291,7 @@ def train_stage(learn:Learner, # the learner of this stage
 def _stage_result(learn:Learner)->dict:
     "Per-epoch history and final validation scores of a stage."
     names = learn.recorder.metric_names[1:-1]  # without 'epoch' and 'time'
-    hist = [dict(epoch=e, **{n: float(v) for n, v in zip(names, vals)}) for e, vals in enumerate(learn.recorder.values)]
+    hist = [dict(epoch=e, **{n: float(v) for n, v in zip(names, vals) if v is not None}) for e, vals in enumerate(learn.recorder.values)]  # None: not validated (`ValidEvery`)
     iou = learn.metrics[0].cm.compute()['iou'].tolist()  # the last validation's per-class IoU (the metrics share one matrix)
     return dict(history=hist, iou=iou, **{k: hist[-1][k] for k in ('mIoU', 'pixel_acc', 'mean_acc')})
 
@@ -348,7 +352,8 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                tune_frac:float=0., # labeled fraction held out from the primary model to tune eps (rejoins for retraining)
                cbs=None, # extra callbacks of the retraining learner
                opt:str='sgd', cpu_bf16:bool=False, # optimiser of both stages (`make_opt`: the papers' 'sgd', or 'adamw'); CPU bf16
-               ckpt_every_s:float|None=None, progress:bool=True # checkpoint by time instead of every epoch; progress bars
+               ckpt_every_s:float|None=None, progress:bool=True, # checkpoint by time instead of every epoch; progress bars
+               fast:bool|None=None, valid_every:int=1, batch_aug:bool=False # fused optimiser kernels; validation schedule; primary's batched augmentation
               )->dict: # what `result_<arm>[_<method>].json` holds
     "Semi-supervised HIPN, one arm of Table 2 or 3: primary model, pseudo labels, noise identification, retraining."
     _check_run(arm, method, frac, init, unlabeled, eps, tune_frac)
@@ -361,9 +366,9 @@ def run_hybrid(root, # dataset root (e.g. the `lip` folder of `hparse.synth.make
                **(dict(tune_frac=tune_frac) if tune_frac else {}), **({} if opt == 'sgd' else dict(opt=opt)),
                **(dict(pretrained=str(pretrained)) if pretrained else {}))  # non-default settings only: earlier folders stay valid
     retrain_lr = lr if retrain_lr is None else retrain_lr
-    lkw = dict(opt_func=make_opt(opt), cpu_bf16=cpu_bf16)
+    lkw = dict(opt_func=make_opt(opt), cpu_bf16=cpu_bf16, fast=fast, valid_every=valid_every)
     set_seed(seed)
-    learn = hybrid_learner(hybrid_dls(root, fmt, sp['primary'], size=size, bs=bs, labels=labels, aug=aug, device=device), new_model(), tax, lr, alpha=alpha, path=out, **lkw)
+    learn = hybrid_learner(hybrid_dls(root, fmt, sp['primary'], size=size, bs=bs, labels=labels, aug=aug, device=device, batch_aug=batch_aug), new_model(), tax, lr, alpha=alpha, path=out, **lkw)
     res = dict(config=dict(cfg, arm=arm, method=method, epochs=[ep0, ep1], init=init, eps=eps), n_labeled=len(sp['labeled']),
                n_unlabeled=len(sp['unlabeled']), n_tune=len(sp['tune']), unlabeled_split=unlabeled,
                primary=train_stage(learn, ep0, out/'primary', dict(cfg, epochs=ep0), progress, ckpt_every_s))

@@ -10,7 +10,7 @@ import random, time
 from pathlib import Path
 import numpy as np
 import torch
-from fastai.learner import Learner, CancelEpochException
+from fastai.learner import Learner, CancelEpochException, CancelValidException
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 from fastcore.basics import patch
@@ -19,7 +19,7 @@ import fastai.callback.schedule  # noqa: F401  (fit_one_cycle, ParamScheduler)
 
 # %% auto #0
 __all__ = ['rng_state', 'set_rng_state', 'unwrap', 'is_distributed', 'all_reduce_', 'ddp_ctx', 'CheckpointCallback', 'EpochLog',
-           'atomic_file', 'atomic_save', 'atomic_text']
+           'ValidEvery', 'atomic_file', 'atomic_save', 'atomic_text']
 
 # %% ../nbs/30_learner.ipynb #a7c85a6b
 from .files import atomic_file, atomic_save, atomic_text
@@ -164,7 +164,7 @@ class EpochLog(Callback):
         self.learn.epoch_extras = {}
     def after_epoch(self):
         names = [n for n in self.recorder.metric_names[1:] if n != 'time']
-        row = {'epoch': self.epoch, **{n: float(v) for n, v in zip(names, self.recorder.values[-1])}, **self.learn.epoch_extras}
+        row = {'epoch': self.epoch, **{n: float(v) for n, v in zip(names, self.recorder.values[-1]) if v is not None}, **self.learn.epoch_extras}
         self.rows.append(row); self.learn.epoch_extras = {}
         if rank_distrib() == 0: self.write()
     def write(self):
@@ -175,6 +175,20 @@ class EpochLog(Callback):
         atomic_text(folder / 'log.csv', buf.getvalue()); atomic_text(folder / 'log.json', json.dumps(self.rows, indent=1))
     def state_dict(self): return {'rows': self.rows}
     def load_state_dict(self, sd): self.rows = list(sd['rows'])
+
+class ValidEvery(Callback):
+    "Validate every `every` epochs and always after the last; a skipped epoch records no validation loss or metrics (`None`)."
+    order = 51  # after the Recorder (50), which resets its metrics before a skip and logs them after
+    def __init__(self, every:int=1): self.every, self.skipped = every, False
+    def due(self)->bool: "Whether this epoch validates."; e = self.epoch + 1; return e % self.every == 0 or e == self.n_epoch
+    def before_validate(self):
+        self.skipped = not self.due()
+        if self.skipped: raise CancelValidException()
+    def after_validate(self):
+        "Keep the recorder's row as wide as a validated one: `None` for the validation loss and each metric."
+        r = self.learn.recorder
+        if self.skipped and r.valid_metrics: r.log += [None] * (1 + len(r.metrics))
+        self.skipped = False
 
 # %% ../nbs/30_learner.ipynb #257eae9d
 def _tiny_learner(path, seed=0, **kw):

@@ -6,20 +6,22 @@ Docs: https://hparse.github.io/hparse/recipe.html.md"""
 
 # %% ../nbs/29_recipe.ipynb #28482a99
 from __future__ import annotations
+import os
 from functools import partial
 import torch
 from fastai.learner import Learner
-from fastai.optimizer import SGD, Adam
+from fastai.optimizer import SGD, Adam, OptimWrapper
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastcore.basics import patch
 from .metrics import parsing_metrics
+from .learner import ValidEvery
 
 # %% auto #0
-__all__ = ['OPTIMISERS', 'PAPER_BATCH', 'PAPER_LR', 'papers_sgd', 'make_opt', 'papers_lr', 'cpu_has_bf16', 'CPUAutocast',
-           'use_fast_path', 'poly_schedule', 'parsing_learner']
+__all__ = ['OPTIMISERS', 'PAPER_BATCH', 'PAPER_LR', 'papers_sgd', 'make_opt', 'torch_opt', 'papers_lr', 'cpu_has_bf16',
+           'CPUAutocast', 'use_fast_path', 'poly_schedule', 'fast_default', 'parsing_learner']
 
 # %% ../nbs/29_recipe.ipynb #6c733edb
 def papers_sgd(mom:float=0.9, wd:float=5e-4):
@@ -33,6 +35,16 @@ def make_opt(opt:str='sgd'):
     if opt == 'sgd': return papers_sgd()
     if opt == 'adamw': return Adam  # fastai's Adam: wd 0.01, decoupled (AdamW)
     raise ValueError(f"opt must be one of {list(OPTIMISERS)}, got {opt!r}")
+
+def torch_opt(opt_func):
+    "`opt_func`'s update (`papers_sgd()` or fastai's `Adam`) with PyTorch's fused kernels, wrapped for fastai; any other optimiser unchanged."
+    kw = opt_func.keywords if isinstance(opt_func, partial) else {}
+    f = opt_func.func if isinstance(opt_func, partial) else opt_func
+    if f is Adam and not kw:  # fastai's Adam defaults: betas (0.9, 0.99), eps 1e-5, decoupled weight decay 0.01
+        return partial(OptimWrapper, opt=partial(torch.optim.AdamW, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01, fused=True))
+    if f is SGD and kw.get('decouple_wd') is False and set(kw) <= {'mom', 'wd', 'decouple_wd'}:  # coupled L2, plain momentum
+        return partial(OptimWrapper, opt=partial(torch.optim.SGD, momentum=kw.get('mom', 0.), weight_decay=kw.get('wd', 0.), fused=True))
+    return opt_func
 
 PAPER_BATCH = dict(ace2p=36, hipn=16)  # SCHP Sec. 4.1: total batch 36; HIPN: 2 GPUs x 8 images
 PAPER_LR = 7e-3  # both papers' base learning rate
@@ -83,6 +95,11 @@ def fit_poly(self:Learner, n_epoch:int, lr:float=7e-3, power:float=0.9, cbs=None
     self.fit(n_epoch, lr, cbs=[ParamScheduler({'lr': poly_schedule(lr, power)}), *(cbs or [])], **kwargs)
 
 # %% ../nbs/29_recipe.ipynb #b4d33a35
+def fast_default(device=None)->bool:
+    "Whether a learner on `device` takes the fast path unless told: only on the CPU and where the environment sets `HPARSE_FAST=1` (`hparse train --fast`); off until measured to pay (issue 23)."
+    if os.environ.get('HPARSE_FAST', '0') != '1': return False
+    return device is None or torch.device(device).type == 'cpu'
+
 def parsing_learner(dls, # batches (image, label[, ...])
                     model, # the parser
                     loss_func, # its loss
@@ -90,9 +107,14 @@ def parsing_learner(dls, # batches (image, label[, ...])
                     path='.', # where fastai writes
                     opt_func=None, # default: `papers_sgd()`; e.g. `make_opt('adamw')`
                     cpu_bf16:bool=False, # bf16 autocast on a CPU that has it (`use_fast_path`)
+                    fast:bool|None=None, # the optimiser's update with PyTorch's fused kernels (`torch_opt`); None: on the CPU (`fast_default`)
+                    valid_every:int=1, # validate every `valid_every` epochs and after the last (`ValidEvery`)
                     **kwargs # more `Learner` arguments (lr, cbs, ...)
                    )->Learner:
     "A fastai Learner for a parser: parsing metrics, the papers' SGD by default, decay on every parameter, the device's fast path."
-    learn = Learner(dls, model, loss_func=loss_func, opt_func=opt_func or papers_sgd(), metrics=parsing_metrics(n_classes),
+    opt_func = opt_func or papers_sgd()
+    if fast_default(dls.device) if fast is None else fast: opt_func = torch_opt(opt_func)
+    learn = Learner(dls, model, loss_func=loss_func, opt_func=opt_func, metrics=parsing_metrics(n_classes),
                     path=path, wd_bn_bias=True, **kwargs)
+    if valid_every > 1: learn.add_cb(ValidEvery(valid_every))
     return use_fast_path(learn, cpu_bf16)

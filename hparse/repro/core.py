@@ -7,6 +7,7 @@ Docs: https://hparse.github.io/hparse/repro.core.html.md"""
 # %% ../../nbs/50_repro.core.ipynb #1f42b658
 from __future__ import annotations
 import json, shutil, time, datetime
+from contextlib import nullcontext
 import numpy as np
 from dataclasses import dataclass, asdict, replace, field
 from functools import lru_cache
@@ -14,7 +15,8 @@ from importlib.resources import files
 from pathlib import Path
 import pandas as pd
 import torch
-from fastprogress.fastprogress import master_bar
+from fastai.callback.core import Callback
+from fastai.learner import defaults
 from ..files import atomic_file, atomic_text, atomic_json
 from ..recipe import papers_lr, make_opt
 from ..provenance import hardware, package_commit
@@ -22,10 +24,11 @@ from ..schp import SCHPSettings
 
 # %% auto #0
 __all__ = ['QUICK_EXPERIMENTS', 'SCALES', 'EXPERIMENTS', 'RENDERERS', 'paper_tables', 'paper_table', 'Scale', 'get_scale',
-           'Context', 'provenance', 'mean_sd', 'curve_columns', 'with_seed', 'pooled', 'pool_rows', 'is_collapsed',
-           'collapse_note', 'prepare_data', 'experiment', 'renderer', 'result_path', 'save_result', 'load_result',
-           'run_experiment', 'side_by_side', 'fmt_table', 'write_table', 'save_figure', 'scale_note', 'verdict',
-           'ordering', 'reading', 'folder_bytes', 'peak_rss', 'written_bytes', 'prune', 'reproduce']
+           'Context', 'provenance', 'mean_sd', 'curve_columns', 'curve_points', 'with_seed', 'pooled', 'pool_rows',
+           'is_collapsed', 'collapse_note', 'prepare_data', 'experiment', 'renderer', 'result_path', 'save_result',
+           'load_result', 'run_experiment', 'side_by_side', 'fmt_table', 'write_table', 'save_figure', 'scale_note',
+           'verdict', 'ordering', 'reading', 'folder_bytes', 'peak_rss', 'written_bytes', 'prune', 'SuiteStatus',
+           'EpochStatus', 'reproduce']
 
 # %% ../../nbs/50_repro.core.ipynb #ef13aa8d
 _TABLES = files('hparse') / 'paper_tables.json'  # package data
@@ -84,6 +87,10 @@ class Scale:
     align_corners:bool=True # A-CE2P heads' upsampling: SCHP's True, or False (the losses' and metric's convention; 22_models.ace2p)
     fix_stem:bool|None=None # fix the backbone's stem and layer1 (SCHP Sec. 4.1; None: when the start is pretrained)
     aug:bool=True # A-CE2P trains with SCHP's augmentation (scale, rotation, flip); False: none (an ablation)
+    fast:bool|None=None # the fast CPU training path (issue 23: fused optimiser kernels, validation every `valid_every` epochs); None or False: off until measured to pay
+    valid_every:int=4 # on the fast path: validate every `valid_every` epochs and after the last (`hparse.learner.ValidEvery`)
+    batch_aug:bool=False # on the fast path: the batched augmentation (`BatchAffine`) instead of the per-item warp
+    workers:int=0 # on the fast path: DataLoader worker processes
     def __post_init__(self):
         if self.epochs < 2 * self.cycles: raise ValueError(f"scale {self.name}: {self.epochs} epochs cannot hold {self.cycles} cycles after an initial stage")
     @property
@@ -98,9 +105,14 @@ class Scale:
         "The peak learning rate of `model` ('ace2p' or 'hipn') runs: `lr`, else the optimiser's default."
         return self.lr if self.lr is not None else papers_lr(model, self.bs) if self.opt == 'sgd' else 3e-3
     @property
+    def fast_path(self)->bool: "Whether the scale trains on the fast path (`fast`; off unless set, until issue 23's benchmark shows it pays)."; return bool(self.fast)
+    @property
+    def batch_aug_on(self)->bool: "Whether the scale's training batches are augmented whole (`BatchAffine`)."; return self.fast_path and self.batch_aug
+    @property
     def learner_kw(self)->dict:
-        "What every learner of the scale is built with: backbone start, optimiser, CPU bf16."
-        return dict(pretrained=self.pretrained or False, opt_func=make_opt(self.opt), cpu_bf16=self.cpu_bf16)
+        "What every learner of the scale is built with: backbone start, optimiser, CPU bf16, the fast path's switches."
+        return dict(pretrained=self.pretrained or False, opt_func=make_opt(self.opt), cpu_bf16=self.cpu_bf16, fast=self.fast_path,
+                    valid_every=self.valid_every if self.fast_path else 1, batch_aug=True if self.batch_aug_on else None, num_workers=self.workers if self.fast_path else 0)
     @property
     def ace2p_kw(self)->dict:
         "What every A-CE2P learner of the scale is built with: `learner_kw`, the stem, the head widths and their upsampling."
@@ -168,6 +180,14 @@ def curve_columns(rows:list # per-epoch dicts (an `EpochLog`'s rows, a stage's h
     "A learning curve as columns; the validation scores named `val_<score>` (a curve is not an evaluation of a model)."
     name = lambda k: f'val_{k}' if k in ('mIoU', 'miou', 'pixel_acc', 'mean_acc') else k
     return {name(k): [r.get(k) for r in rows] for k in dict.fromkeys(k for r in rows for k in r)}
+
+def curve_points(curve:dict, # `curve_columns` of a run
+                 key:str='val_mIoU' # the score
+                )->tuple: # (epochs, scores in %) of the validated epochs
+    "The epochs a run validated and their score in percent (`ValidEvery` leaves the others without one)."
+    ep = curve.get('epoch') or list(range(len(curve.get(key, []))))
+    pts = [(e, 100 * v) for e, v in zip(ep, curve.get(key, [])) if v is not None]
+    return [e for e, _ in pts], [v for _, v in pts]
 
 def with_seed(ctx:Context, seed:int)->Context:
     "`ctx` for training seed `seed`: same data, the runs under `.../seed<seed>` (`Context.run_dir`)."
@@ -401,6 +421,46 @@ def prune(ctx:Context)->int:
     return freed
 
 # %% ../../nbs/50_repro.core.ipynb #30dbefc7
+def _fmt_s(s:float)->str: "Seconds as h:mm:ss or m:ss."; s = int(round(s)); return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+class SuiteStatus:
+    "One status line per experiment and per training epoch of a suite: experiments done of all, the current run's epochs, the time left."
+    def __init__(self, names:list, # the suite's experiments
+                 every_s:float=10., # at most one epoch line per `every_s` seconds
+                 out=print):
+        self.names, self.every_s, self.out, self.times, self.i, self.last = list(names), every_s, out, [], 0, 0.
+    def __enter__(self):
+        "Every Learner made inside reports its epochs (fastai's default callbacks get `EpochStatus`)."
+        self.t0 = time.time(); EpochStatus.suite = self; defaults.callbacks.append(EpochStatus); return self
+    def __exit__(self, *exc): defaults.callbacks.remove(EpochStatus); EpochStatus.suite = None
+    def start(self, name:str):
+        self.name, self.t_exp = name, time.time(); self.i = len(self.times) + 1
+        self.out(f"[{self.i}/{len(self.names)}] {name}: started, suite {_fmt_s(time.time() - self.t0)} in{self.left()}", flush=True)
+    def done(self):
+        self.times.append(time.time() - self.t_exp)
+        self.out(f"[{self.i}/{len(self.names)}] {self.name}: done in {_fmt_s(self.times[-1])}", flush=True)
+    def left(self, current:float=0.)->str:
+        "The suite's time left, from the mean time of the experiments done (none done yet: no estimate)."
+        if not self.times: return ''
+        rest = len(self.names) - len(self.times)
+        return f", about {_fmt_s(max(0., sum(self.times) / len(self.times) * rest - current))} left in all"
+    def epoch(self, e:int, n:int, run_left:float, force:bool=False):
+        "A training run's epoch `e` of `n` ended; `run_left`: its estimated seconds left."
+        if not force and time.time() - self.last < self.every_s: return
+        self.last = time.time()
+        self.out(f"[{self.i}/{len(self.names)}] {self.name}: epoch {e}/{n}, run about {_fmt_s(run_left)} left"
+                 f"{self.left(time.time() - self.t_exp)}", flush=True)
+
+class EpochStatus(Callback):
+    "Report each epoch end of a run to the current `SuiteStatus` (epochs done, the run's time left from its epochs so far)."
+    order, suite = 95, None
+    def before_fit(self): self.t0, self.e0 = time.time(), getattr(self.learn, 'resume_epoch', 0) or 0
+    def after_epoch(self):
+        if self.suite is None: return
+        done = self.epoch + 1 - self.e0
+        self.suite.epoch(self.epoch + 1, self.n_epoch, (time.time() - self.t0) / max(done, 1) * (self.n_epoch - self.epoch - 1),
+                         force=self.epoch + 1 == self.n_epoch)
+
 def reproduce(scale:str|Scale='quick', # 'quick' (2-core CPU, < 30 min), 'long' (CPU, hours), 'full' (GPU), or a `Scale`
               root=None, # LIP-layout dataset root (default: the synthetic benchmark)
               ppp_root=None, # PASCAL-Person-Part-layout dataset root (default: the synthetic benchmark)
@@ -417,10 +477,12 @@ def reproduce(scale:str|Scale='quick', # 'quick' (2-core CPU, < 30 min), 'long' 
     names = list(only or ctx.scale.experiments or EXPERIMENTS)
     bad = [n for n in names if n not in EXPERIMENTS]
     if bad: raise ValueError(f"unknown experiment(s) {bad}; choose from {list(EXPERIMENTS)}")
-    res, mb = {}, master_bar(names) if progress else names
-    for n in mb:
-        if progress: mb.main_bar.comment = n
-        res[n] = run_experiment(n, ctx, force)
+    res, status = {}, SuiteStatus(names)
+    with (status if progress else nullcontext()):
+        for n in names:
+            if progress: status.start(n)
+            res[n] = run_experiment(n, ctx, force)
+            if progress: status.done()
     for n, f in RENDERERS.items(): f(ctx.results)
     freed = prune(ctx)
     save_result(ctx.results, 'suite', dict(scale=ctx.scale.name, experiments=names, wall_s=round(time.time() - t0, 1),

@@ -25,7 +25,7 @@ from ..run import finished, MODEL
 from ..inference import evaluate, load_parser, predict, Parser
 from .core import (Context, Scale, experiment, renderer, load_result, paper_table, side_by_side, fmt_table,
     write_table, save_figure, scale_note, ordering, reading, prepare_data, get_scale, run_experiment, with_seed, pooled, pool_rows,
-    mean_sd, collapse_note, curve_columns)
+    mean_sd, collapse_note, curve_columns, curve_points)
 
 # %% auto #0
 __all__ = ['HIPN_SETTINGS', 'T2_PROTOCOLS', 'T2_ARMS', 'T3_ARMS', 'PPP_COLUMNS', 'T2_SHORT', 'HIPN_EXPERIMENTS', 'settings',
@@ -152,7 +152,8 @@ def hybrid_run(ctx:Context, folder:str, root, fmt:str, frac:float, arm:str, meth
     return run_hybrid(root, fmt, frac=frac, arm=arm, method=method, epochs=(s.hipn_epochs, st['retrain_epochs']), size=s.size,
                       backbone=s.hipn_backbone, out=ctx.run_dir('hipn', folder), seed=s.seed, device=ctx.device, C=s.hipn_C,
                       stages=st['stages'], bs=s.bs, lr=s.peak_lr('hipn'), retrain_lr=s.peak_lr('hipn') * st['retrain_lr_scale'], pretrained=s.pretrained or False, opt=s.opt,
-                      cpu_bf16=s.cpu_bf16, ckpt_every_s=s.ckpt_every_s, progress=ctx.progress, **kw)
+                      cpu_bf16=s.cpu_bf16, ckpt_every_s=s.ckpt_every_s, progress=ctx.progress,
+                      fast=s.fast_path, valid_every=s.learner_kw['valid_every'], batch_aug=s.batch_aug_on, **kw)
 
 def t2_protocol(ctx:Context)->dict: "Table 2's protocol at `ctx`'s scale (a `T2_PROTOCOLS` entry)."; return T2_PROTOCOLS[settings(ctx)['t2_protocol']]
 
@@ -476,10 +477,10 @@ def figure_curves(res:dict):
     prim = res['primary'].get('seeds', [res['primary']])
     for k, p in enumerate(prim):
         c = p.get('curve', {}); n0 = len(c.get('val_mIoU', []))
-        ax.plot(range(n0), [100 * x for x in c.get('val_mIoU', [])], color='C0', lw=1, label='primary (labeled only)' if k == 0 else None)
+        ax.plot(*curve_points(c), color='C0', lw=1, marker='.', ms=3, label='primary (labeled only)' if k == 0 else None)
         for j, row in enumerate(r for r in res['rows'] if r.get('seeds') and r['seeds'][k].get('curve')):
-            rc = row['seeds'][k]['curve']['val_mIoU']
-            ax.plot(range(n0, n0 + len(rc)), [100 * x for x in rc], color=f'C{j + 1}', lw=1, label=T2_SHORT[row['method']] if k == 0 else None)
+            e, v = curve_points(row['seeds'][k]['curve'])
+            ax.plot([n0 + x for x in e], v, color=f'C{j + 1}', lw=1, marker='.', ms=3, label=T2_SHORT[row['method']] if k == 0 else None)
     ax.set(xlabel='epoch (primary, then retraining from it)', ylabel='val mIoU (%)', title=f'HIPN Table 2 runs, {len(prim)} seeds')
     ax.legend(fontsize=8)
     return fig

@@ -28,7 +28,7 @@ from ..recipe import papers_lr
 from ..models.io import save_parser
 from ..inference import evaluate, save_label_png
 from .core import (experiment, renderer, paper_table, side_by_side, write_table, save_figure, scale_note,
-                               ordering, reading, load_result, Context, with_seed, pooled, curve_columns, collapse_note)
+                               ordering, reading, load_result, Context, with_seed, pooled, curve_columns, collapse_note, curve_points)
 
 # %% auto #0
 __all__ = ['SCHP_SETTINGS', 'BRANCHES', 'SHOWN_FILE', 'LOSSES', 'SCHP_TABLES', 'schp_settings', 'branch_settings',
@@ -399,7 +399,7 @@ def plot_curves(res:dict, key:str='val_mIoU'):
     for j, (b, v) in enumerate(res['branches'].items()):
         for k, sd in enumerate(v.get('seeds', [v])):
             c = sd.get('curve') or {}
-            if key in c: ax.plot(c['epoch'], [100 * x for x in c[key]], color=f'C{j}', lw=1, alpha=.8, label=b if k == 0 else None)
+            if key in c: ax.plot(*curve_points(c, key), color=f'C{j}', lw=1, alpha=.8, marker='.', ms=3, label=b if k == 0 else None)
     ax.axvline(res['start'] - .5, color='k', ls=':', lw=.8)
     ax.set_xlabel('epoch'); ax.set_ylabel('val mIoU (%)'); ax.legend(fontsize=8)
     ax.set_title(f"Learning curves, {len(res.get('seeds', [0]))} seeds per branch (SCHP Table 4 runs)", fontsize=10)
