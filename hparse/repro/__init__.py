@@ -77,5 +77,5 @@ def summary(folder)->str:
     if (x := r('schp_self_correction')): lines += _schp_lines(x)
     if (x := r('schp_noise')): lines += _noise_lines(x)
     lines += _hipn_lines(r('hipn_noise_identification'), r('hipn_semi_supervised'))
-    if (x := r('budget')): lines += _budget_lines(x)
+    if (x := r('plateau')): lines += _budget_lines(x)
     return '\n'.join(f'* {l.strip()}' for l in lines) if lines else f'{folder}: no results yet.'

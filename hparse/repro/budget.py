@@ -95,7 +95,7 @@ ABLATIONS = {  # name -> `probe_run` changes to the quick configuration, at `ABL
 MULTIPLES = (.5, 1, 2, 4)  # budget curve: multiples of the quick scale's steps
 ABLATION_MULTIPLE = .5  # the ablations' fixed budget (its 'quick' arm is the budget curve's first point)
 
-@experiment('budget', 'the ceiling at strides 2/4/8, the ablations at the quick budget, and the budget curve (clean labels, LIP layout)')
+@experiment('plateau', 'the ceiling at strides 2/4/8, the ablations at the quick budget, and the budget curve (clean labels, LIP layout)')
 def budget_experiment(ctx:Context)->dict:
     "The ceiling, `ABLATIONS` at `ABLATION_MULTIPLE` and the quick configuration at `MULTIPLES` of its budget, seed `ctx.scale.seed`."
     ceiling = {str(k): v for k, v in label_ceiling(ctx.lip_root, 'lip', 'val').items()}
@@ -145,10 +145,10 @@ def plot_budget(res:dict):
     fig.tight_layout()
     return fig
 
-@renderer('budget')
+@renderer('plateau')
 def render_budget(folder):
     "Tables and figure of the budget experiment, and `budget_curve.json` (when its result exists)."
-    res = load_result(folder, 'budget')
+    res = load_result(folder, 'plateau')
     if res is None: return
     from hparse.files import atomic_json
     atomic_json(Path(folder) / 'budget_curve.json', budget_curve_points(res))
