@@ -395,7 +395,8 @@ def train_cmd(args):
     from hparse.train import train
     if args.frac is not None and args.model != 'hipn': raise UserError("--frac: training on a labeled fraction is HIPN's semi-supervised setting (--model hipn)")
     if args.frac == 0: raise UserError('--frac 0 leaves no labeled image to train on')
-    root, pre = _train_root(args), _pretrained_arg(args)
+    pre = _pretrained_arg(args)  # the arguments first, then the dataset
+    root = _train_root(args)
     if args.fast: os.environ['HPARSE_FAST'] = '1'  # `parsing_learner`'s default (`fast_default`)
     out = _run_folder(args)
     try:
