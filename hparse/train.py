@@ -206,7 +206,7 @@ def train(model:str='ace2p', # 'ace2p' or 'hipn'
 
 def _train_result(learn:Learner, t0:float, cfg:dict)->dict:
     "What the result file (`RESULT`) holds: the configuration, the final validation scores, the SCHP cycle records, the wall time and the hardware."
-    vals = learn.validate()  # the final model: after SCHP, the aggregated one
+    with learn.no_bar(): vals = learn.validate()  # the final model (after SCHP, the aggregated one); no bar: the epochs said enough
     final = dict(zip(['valid_loss'] + [m.name for m in learn.metrics], map(float, vals)))
     return dict(cfg, final=final, schp=getattr(learn, 'schp_records', None), wall_s=round(time.time() - t0, 1), hardware=hardware(),
                 n_train=len(learn.dls.train.dataset), n_valid=len(learn.dls.valid.dataset), world_size=num_distrib() or 1)
