@@ -6,8 +6,8 @@ Docs: https://hparse.github.io/hparse/repro.budget.html.md"""
 
 # %% ../../nbs/55_repro.budget.ipynb #26f8e069
 from __future__ import annotations
-import json, time
-from dataclasses import replace, asdict
+import json
+from dataclasses import replace
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -17,8 +17,8 @@ from ..data import find_items, read_label
 from ..metrics import stride_ceiling
 from ..inference import evaluate
 from ..run import MODEL
-from .core import (Context, experiment, renderer, load_result, provenance, mean_sd, write_table, save_figure, fmt_table,
-                   is_collapsed)
+from ..files import atomic_json
+from .core import Context, experiment, renderer, load_result, write_table, save_figure, fmt_table
 from .schp import schp_run, branch_settings, run_scores
 
 # %% auto #0
@@ -80,7 +80,6 @@ def _train_scores(folder, root, device)->dict:
     if p.exists(): return json.loads(p.read_text())
     s, df = evaluate(Path(folder) / MODEL, root, 'lip', 'train', progress=False, device=device)
     r = dict(miou=100 * s['miou'], iou={k: 100 * float(v) for k, v in df['iou'].items()})
-    from hparse.files import atomic_json
     atomic_json(p, r)
     return r
 
@@ -150,7 +149,6 @@ def render_budget(folder):
     "Tables and figure of the budget experiment, and `budget_curve.json` (when its result exists)."
     res = load_result(folder, 'plateau')
     if res is None: return
-    from hparse.files import atomic_json
     atomic_json(Path(folder) / 'budget_curve.json', budget_curve_points(res))
     write_table(fmt_table(ablation_table(res), 1), folder, 'budget_ablations')
     write_table(fmt_table(budget_table(res), 1), folder, 'budget_curve')
