@@ -315,7 +315,7 @@ def _add_train(p):
     p.add_argument('--no-aggregate', dest='aggregate', action='store_false', help='SCHP without model aggregation')
     p.add_argument('--warmup', type=at_least(0), default=None, help='epochs of linear warm-up (default: --epochs // 15, SCHP\'s 10 of 150)')
     p.add_argument('--restart', type=positive, default=1.0, help='learning rate of each SCHP cycle restart as a fraction of --lr (paper: 1, public code: 0.5)')
-    p.add_argument('--fast', action='store_true', help="on a CPU: the optimiser's update with PyTorch's fused kernels instead of fastai's (the fast path, `hparse.recipe.fast_default`; off until measured to pay)")
+    p.add_argument('--fast', action=argparse.BooleanOptionalAction, default=None, help="on a CPU: the optimiser's update with PyTorch's fused kernels instead of fastai's (the fast path, `hparse.recipe.fast_default`; on by default on a CPU; --no-fast: fastai's)")
     p.add_argument('--pretrained', default=None, help='backbone start: "synth" (the stand-in weights hparse ships for the backbone), '
                    'a shipped name (see `hparse pretrain --list`), "imagenet" (timm download, needs the internet), a backbone weights file '
                    'or an hparse model.pth of the same backbone (its backbone weights) (default: random weights)')
@@ -397,7 +397,7 @@ def train_cmd(args):
     if args.frac == 0: raise UserError('--frac 0 leaves no labeled image to train on')
     pre = _pretrained_arg(args)  # the arguments first, then the dataset
     root = _train_root(args)
-    if args.fast: os.environ['HPARSE_FAST'] = '1'  # `parsing_learner`'s default (`fast_default`)
+    if args.fast is not None: os.environ['HPARSE_FAST'] = '1' if args.fast else '0'  # `parsing_learner`'s default (`fast_default`)
     out = _run_folder(args)
     try:
         r = train(model=args.model, root=root, fmt=args.fmt, labels=args.labels, out=out, epochs=args.epochs, size=args.size, bs=args.bs, lr=args.lr,

@@ -96,8 +96,8 @@ def fit_poly(self:Learner, n_epoch:int, lr:float=7e-3, power:float=0.9, cbs=None
 
 # %% ../nbs/29_recipe.ipynb #b4d33a35
 def fast_default(device=None)->bool:
-    "Whether a learner on `device` takes the fast path unless told: only on the CPU and where the environment sets `HPARSE_FAST=1` (`hparse train --fast`); off until measured to pay (issue 23)."
-    if os.environ.get('HPARSE_FAST', '0') != '1': return False
+    "Whether a learner on `device` takes the fast path unless told: on the CPU, unless the environment sets `HPARSE_FAST=0` (`hparse train --no-fast`)."
+    if os.environ.get('HPARSE_FAST', '1') == '0': return False
     return device is None or torch.device(device).type == 'cpu'
 
 def parsing_learner(dls, # batches (image, label[, ...])

@@ -7,7 +7,7 @@ Docs: https://hparse.github.io/hparse/repro.budget.html.md"""
 # %% ../../nbs/55_repro.budget.ipynb #26f8e069
 from __future__ import annotations
 import json
-from dataclasses import replace
+from dataclasses import replace, asdict, fields
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -17,13 +17,14 @@ from ..data import find_items, read_label
 from ..metrics import stride_ceiling
 from ..inference import evaluate
 from ..run import MODEL
-from ..files import atomic_json
+from ..files import atomic_json, json_value
 from .core import Context, experiment, renderer, load_result, write_table, save_figure, fmt_table
 from .schp import schp_run, branch_settings, run_scores
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'MULTIPLES', 'ABLATION_MULTIPLE', 'label_ceiling', 'budget_epochs', 'probe_run', 'budget_experiment',
-           'ablation_table', 'budget_table', 'class_table', 'budget_curve_points', 'plot_budget', 'render_budget']
+           'reusable_probes', 'ablation_table', 'budget_table', 'class_table', 'budget_curve_points', 'plot_budget',
+           'render_budget']
 
 # %% ../../nbs/55_repro.budget.ipynb #70caaebc
 def label_ceiling(root, # dataset root
@@ -90,6 +91,11 @@ ABLATIONS = {  # name -> `probe_run` changes to the quick configuration, at `ABL
     'stem and layer1 fixed (SCHP)': dict(scale=dict(fix_stem=True)),
     'CE only (no edge, Lovász, consistency)': dict(loss=dict(edge=False, iou=False, consistency=False)),
     'no augmentation': dict(scale=dict(aug=False)),
+    'no pretrained start (random init)': dict(scale=dict(pretrained=False)),
+    'lr 1e-2 (quick: 3e-3)': dict(scale=dict(lr=1e-2)),
+    'batch 32 (same epochs, half the steps)': dict(scale=dict(bs=32)),
+    'heads half as wide (context 64, decoder 32)': dict(scale=dict(nf_context=64, head_nf=32)),
+    'heads twice as wide (context 256, decoder 128)': dict(scale=dict(nf_context=256, head_nf=128)),
 }
 MULTIPLES = (.5, 1, 2, 4)  # budget curve: multiples of the quick scale's steps
 ABLATION_MULTIPLE = .5  # the ablations' fixed budget (its 'quick' arm is the budget curve's first point)
@@ -98,11 +104,38 @@ ABLATION_MULTIPLE = .5  # the ablations' fixed budget (its 'quick' arm is the bu
 def budget_experiment(ctx:Context)->dict:
     "The ceiling, `ABLATIONS` at `ABLATION_MULTIPLE` and the quick configuration at `MULTIPLES` of its budget, seed `ctx.scale.seed`."
     ceiling = {str(k): v for k, v in label_ceiling(ctx.lip_root, 'lip', 'val').items()}
-    curve = [probe_run(ctx, 'quick' if m == 1 else f'quick-x{m:g}', m) for m in MULTIPLES]  # the curve first: the plateau
-    abl = [probe_run(ctx, 'quick-x0.5' if not kw else _slug(n), ABLATION_MULTIPLE, **kw) for n, kw in ABLATIONS.items()]
+    done = reusable_probes(ctx)
+    run = lambda name, m, **kw: done.get(_probe_key(dict(multiple=m, **kw), ctx.scale)) or probe_run(ctx, name, m, **kw)
+    curve = [run('quick' if m == 1 else f'quick-x{m:g}', m) for m in MULTIPLES]  # the curve first: the plateau
+    abl = [run('quick-x0.5' if not kw else _slug(n), ABLATION_MULTIPLE, **kw) for n, kw in ABLATIONS.items()]
     for r, n in zip(abl, ABLATIONS): r['name'] = n
     return dict(ceiling=ceiling, ablations=abl, budget=[dict(r, name=f'{r["multiple"]:g}x') for r in curve],
                 ablation_multiple=ABLATION_MULTIPLE)  # `run_experiment` adds the provenance
+
+def _probe_key(r:dict, scale)->str:
+    "What makes two probe runs the same run: budget, changes, backbone and seed."
+    return json.dumps([r['multiple'], r.get('scale') or {}, r.get('loss') or {}, r.get('backbone') or scale.backbone,
+                       r.get('seed', scale.seed)], sort_keys=True)
+
+def _same_scale(old:dict, scale)->bool:
+    "Whether a recorded scale (`asdict`, as JSON) is `scale`: equal fields, and the fields added since at their defaults."
+    now, defaults = _as_json(asdict(scale)), {f.name: f.default for f in fields(scale)}
+    return all(old[k] == v if k in old else _as_json(defaults[k]) == v for k, v in now.items())
+
+def _data_id(d:dict)->dict:
+    "A data description without where the synthetic benchmark was written (its version, sizes and seed make it)."
+    return {k: {a: b for a, b in v.items() if not (a == 'root' and v.get('kind') == 'synthetic benchmark')} if isinstance(v, dict) else v
+            for k, v in d.items()}
+
+def _as_json(o): "`o` as it reads back from JSON (tuples as lists)."; return json.loads(json.dumps(o, default=json_value))
+
+def reusable_probes(ctx:Context)->dict:
+    "The probe runs of the committed `plateau` result made with the same scale on the same data, by `_probe_key`, each with its commit."
+    old = load_result(ctx.results, 'plateau')
+    if not old or 'provenance' not in old: return {}
+    p = old['provenance']
+    if not _same_scale(p.get('scale', {}), ctx.scale) or _data_id(p.get('data', {})) != _data_id(_as_json(ctx.data)): return {}
+    return {_probe_key(r, ctx.scale): dict(r, commit=r.get('commit', p.get('commit'))) for r in old.get('budget', []) + old.get('ablations', [])}
 
 def _slug(name:str)->str: return ''.join(c if c.isalnum() else '-' for c in name.lower()).strip('-')[:40]
 

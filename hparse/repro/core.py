@@ -87,7 +87,7 @@ class Scale:
     align_corners:bool=True # A-CE2P heads' upsampling: SCHP's True, or False (the losses' and metric's convention; 22_models.ace2p)
     fix_stem:bool|None=None # fix the backbone's stem and layer1 (SCHP Sec. 4.1; None: when the start is pretrained)
     aug:bool=True # A-CE2P trains with SCHP's augmentation (scale, rotation, flip); False: none (an ablation)
-    fast:bool|None=None # the fast CPU training path (issue 23: fused optimiser kernels, validation every `valid_every` epochs); None or False: off until measured to pay
+    fast:bool|None=None # the fast CPU training path (fused optimiser kernels, validation every `valid_every` epochs; 60_benchmarks: 1.13x an epoch); the CPU scales' default
     valid_every:int=4 # on the fast path: validate every `valid_every` epochs and after the last (`hparse.learner.ValidEvery`)
     batch_aug:bool=False # on the fast path: the batched augmentation (`BatchAffine`) instead of the per-item warp
     workers:int=0 # on the fast path: DataLoader worker processes
@@ -105,7 +105,7 @@ class Scale:
         "The peak learning rate of `model` ('ace2p' or 'hipn') runs: `lr`, else the optimiser's default."
         return self.lr if self.lr is not None else papers_lr(model, self.bs) if self.opt == 'sgd' else 3e-3
     @property
-    def fast_path(self)->bool: "Whether the scale trains on the fast path (`fast`; off unless set, until issue 23's benchmark shows it pays)."; return bool(self.fast)
+    def fast_path(self)->bool: "Whether the scale trains on the fast path (`fast`: on for the CPU scales)."; return bool(self.fast)
     @property
     def batch_aug_on(self)->bool: "Whether the scale's training batches are augmented whole (`BatchAffine`)."; return self.fast_path and self.batch_aug
     @property
@@ -128,12 +128,12 @@ SCALES = {
                    backbone='resnet18', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
                    hipn_epochs=24, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3, 4), hardware='cpu',
                    pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits', opt='adamw', cpu_bf16=True, seeds=3,
-                   ckpt_every_s=120, experiments=QUICK_EXPERIMENTS, align_corners=False, fix_stem=False),
+                   ckpt_every_s=120, experiments=QUICK_EXPERIMENTS, align_corners=False, fix_stem=False, fast=True),
     'long': Scale('long', n=1600, n_val=200, n_ppp=1600, n_ppp_val=200, size=64, bs=16, epochs=30, cycles=5,
                   backbone='resnet18', backbones=('resnet18', 'resnet50', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
                   hipn_epochs=30, hipn_backbone='hrnet_small', hipn_C=16, stages=(1, 2, 3), hardware='cpu',
                   pretrained='synth', nf_context=128, head_nf=64, lovasz_at='logits', opt='adamw', cpu_bf16=True, seeds=3,
-                  ckpt_every_s=300, align_corners=False, fix_stem=False),
+                  ckpt_every_s=300, align_corners=False, fix_stem=False, fast=True),
     'full': Scale('full', n=4000, n_val=500, n_ppp=2000, n_ppp_val=500, size=256, bs=16, epochs=60, cycles=5,
                   backbone='resnet101', backbones=('resnet18', 'resnet50', 'resnet101', 'mobilenetv2'), contexts=('psp', 'aspp', 'oc'),
                   hipn_epochs=60, hipn_backbone='hrnet_w48', hipn_C=64, stages=(1, 2, 3, 4), hardware='gpu'),
@@ -485,6 +485,7 @@ def reproduce(scale:str|Scale='quick', # 'quick' (2-core CPU, < 30 min), 'long' 
             if progress: status.done()
     for n, f in RENDERERS.items(): f(ctx.results)
     freed = prune(ctx)
+    if only is not None: return res  # `suite.json` records the scale's whole suite (the main job), not a part of it
     save_result(ctx.results, 'suite', dict(scale=ctx.scale.name, experiments=names, wall_s=round(time.time() - t0, 1),
                                            hardware=hardware(), peak_rss_bytes=peak_rss(), written_bytes=written_bytes(),
                                            pruned_bytes=freed, disk_left_bytes=folder_bytes(Path(work) / ctx.scale.name),
