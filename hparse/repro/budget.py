@@ -22,9 +22,9 @@ from .core import Context, experiment, renderer, load_result, write_table, save_
 from .schp import schp_run, branch_settings, run_scores
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'MULTIPLES', 'ABLATION_MULTIPLE', 'label_ceiling', 'budget_epochs', 'probe_run', 'budget_experiment',
-           'reusable_probes', 'ablation_table', 'budget_table', 'class_table', 'budget_curve_points', 'plot_budget',
-           'render_budget']
+__all__ = ['ABLATIONS', 'MULTIPLES', 'ABLATION_MULTIPLE', 'PROBE_FREE', 'label_ceiling', 'budget_epochs', 'probe_run',
+           'budget_experiment', 'reusable_probes', 'ablation_table', 'budget_table', 'class_table',
+           'budget_curve_points', 'plot_budget', 'render_budget']
 
 # %% ../../nbs/55_repro.budget.ipynb #70caaebc
 def label_ceiling(root, # dataset root
@@ -93,9 +93,7 @@ ABLATIONS = {  # name -> `probe_run` changes to the quick configuration, at `ABL
     'no augmentation': dict(scale=dict(aug=False)),
     'no pretrained start (random init)': dict(scale=dict(pretrained=False)),
     'lr 1e-2 (quick: 3e-3)': dict(scale=dict(lr=1e-2)),
-    'batch 32 (same epochs, half the steps)': dict(scale=dict(bs=32)),
     'heads half as wide (context 64, decoder 32)': dict(scale=dict(nf_context=64, head_nf=32)),
-    'heads twice as wide (context 256, decoder 128)': dict(scale=dict(nf_context=256, head_nf=128)),
 }
 MULTIPLES = (.5, 1, 2, 4)  # budget curve: multiples of the quick scale's steps
 ABLATION_MULTIPLE = .5  # the ablations' fixed budget (its 'quick' arm is the budget curve's first point)
@@ -117,10 +115,13 @@ def _probe_key(r:dict, scale)->str:
     return json.dumps([r['multiple'], r.get('scale') or {}, r.get('loss') or {}, r.get('backbone') or scale.backbone,
                        r.get('seed', scale.seed)], sort_keys=True)
 
+PROBE_FREE = ('experiments', 'seeds', 'backbones', 'contexts', 'stages', 'hipn_epochs', 'hipn_backbone', 'hipn_C', 'noise', 'hardware',
+              'ckpt_every_s', 'valid_every', 'fast')  # `Scale` fields a probe run does not read, or reads as the same update (fused kernels)
+
 def _same_scale(old:dict, scale)->bool:
-    "Whether a recorded scale (`asdict`, as JSON) is `scale`: equal fields, and the fields added since at their defaults."
+    "Whether a recorded scale (`asdict`, as JSON) trains probes as `scale` does: equal fields but `PROBE_FREE`, the fields added since at their defaults."
     now, defaults = _as_json(asdict(scale)), {f.name: f.default for f in fields(scale)}
-    return all(old[k] == v if k in old else _as_json(defaults[k]) == v for k, v in now.items())
+    return all(old[k] == v if k in old else _as_json(defaults[k]) == v for k, v in now.items() if k not in PROBE_FREE)
 
 def _data_id(d:dict)->dict:
     "A data description without where the synthetic benchmark was written (its version, sizes and seed make it)."
