@@ -38,7 +38,7 @@ def setup(py: Path) -> Path:
     return py.parent
 
 def main_job(bin_: Path) -> int:
-    "The main job: the reproduction suite at the quick scale (the central claims with three seeds, under 30 min on a 2-core CPU) on the synthetic benchmark."
+    "The main job: the reproduction suite at the quick scale (the central claims with three seeds, about 100 min on a 2-core CPU) on the synthetic benchmark."
     return run(bin_ / 'hparse', 'reproduce', '--scale', 'quick', '--out', MAIN_OUT, '--work', MAIN_WORK)
 
 def test_job(bin_: Path) -> int:

@@ -145,7 +145,7 @@ def _scale_overrides(pairs:list|None)->dict:
     return out
 
 def _add_reproduce(p):
-    p.add_argument('--scale', default='quick', help='quick: the central claims, 3 seeds, a 2-core CPU in under 30 min; long: every experiment on a CPU (hours); full: a GPU (default: quick)')
+    p.add_argument('--scale', default='quick', help='quick: the central claims, 3 seeds, a 2-core CPU in about 100 min; long: every experiment on a CPU (hours); full: a GPU (default: quick)')
     p.add_argument('--root', default=None, help='LIP-layout dataset root (default: the synthetic benchmark of the scale)')
     p.add_argument('--ppp-root', default=None, help='PASCAL-Person-Part-layout dataset root (default: the synthetic benchmark)')
     p.add_argument('--out', default='out/results', help='results folder: OUT/SCALE/*.json, tables/, figures/ '

@@ -461,7 +461,7 @@ class EpochStatus(Callback):
         self.suite.epoch(self.epoch + 1, self.n_epoch, (time.time() - self.t0) / max(done, 1) * (self.n_epoch - self.epoch - 1),
                          force=self.epoch + 1 == self.n_epoch)
 
-def reproduce(scale:str|Scale='quick', # 'quick' (2-core CPU, < 30 min), 'long' (CPU, hours), 'full' (GPU), or a `Scale`
+def reproduce(scale:str|Scale='quick', # 'quick' (2-core CPU, about 100 min), 'long' (CPU, hours), 'full' (GPU), or a `Scale`
               root=None, # LIP-layout dataset root (default: the synthetic benchmark)
               ppp_root=None, # PASCAL-Person-Part-layout dataset root (default: the synthetic benchmark)
               out='results', # results folder (a sub-folder per scale)
